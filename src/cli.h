@@ -1,0 +1,105 @@
+/*
+ * cli.h - what every front-end command shares: the context built from the
+ * global options, opening the store, printing errors and tables, and the
+ * filter words of a command line.  Only front-end files (benchtop.c,
+ * cmd-*.c, tui/) include this.
+ */
+#ifndef BT_CLI_H
+#define BT_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "filter.h"
+#include "format.h"
+#include "store.h"
+
+struct bt_command;
+
+struct bt_ctx {
+	const char *argv0;
+	const char *db_arg; /* --db, else BENCHTOP_DB, else NULL */
+	char *cwd;          /* the working directory after -C */
+	int color;          /* colour stdout */
+	int color_stderr;   /* colour stderr */
+	int quiet, verbose;
+	int stdout_tty, stderr_tty, stdin_tty;
+	int width; /* terminal width for tables; 0 when not a terminal */
+	int argc;  /* the whole command line, for recording in runs */
+	char **argv;
+	const struct bt_command *cmd;
+	struct bt_store *store;
+	char *db_path;
+};
+
+enum bt_cmd_flags {
+	BT_CMD_DB_CREATE = 1 << 0, /* opening the store may create it */
+};
+
+struct bt_command {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct bt_ctx *ctx);
+	unsigned flags;
+	const char *summary;
+};
+
+extern const struct bt_command bt_commands[];
+const struct bt_command *bt_command_find(const char *name);
+
+/* Open (once) the store this invocation uses, creating it when the command may. */
+int bt_cli_store(struct bt_ctx *ctx, struct bt_store **out);
+
+/*
+ * Print the last error as "benchtop: error: ..." and return the exit code
+ * for `status`.  A filter error also prints the filter with a caret.
+ */
+int bt_cli_fail(struct bt_ctx *ctx, int status);
+/* Print a usage error followed by "usage: ..." and return 2. */
+int bt_cli_usage_error(struct bt_ctx *ctx, const char *usage, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+void bt_cli_warn(struct bt_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Informational message on stderr, unless -q. */
+void bt_cli_info(struct bt_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Print a table to stdout in `fmt`, sized and coloured for this terminal. */
+int bt_cli_print_table(struct bt_ctx *ctx, const struct bt_table *t, enum bt_format fmt);
+
+/*
+ * Parse the filter words argv[0..argc) into *out, printing a caret under
+ * the fault on error.  Returns 0 or an exit code.
+ */
+int bt_cli_filter(struct bt_ctx *ctx, int argc, char **argv, struct bt_filter **out);
+
+/* Print a filter error with the text and a caret under the fault. */
+void bt_cli_filter_error(struct bt_ctx *ctx, const char *text, const struct bt_filter_error *err);
+
+/* Resolve a run reference, printing the error; returns 0 or an exit code. */
+int bt_cli_resolve(struct bt_ctx *ctx, const char *ref, int64_t *out);
+
+/* Print sanitised text (from data, models or the database) to `f`. */
+void bt_cli_puts_safe(FILE *f, const char *s, int keep_newlines);
+
+/* Standard option handling: a command's usage text and --help. */
+void bt_cli_print_usage(FILE *f, const char *usage);
+
+/*
+ * Report what getopt_long() returned for a bad option ('?' unknown, ':'
+ * missing argument; optstrings start with ':' and opterr is 0) and return
+ * exit code 2.
+ */
+int bt_cli_bad_option(struct bt_ctx *ctx, const char *usage, int c, char **argv);
+
+/* Parse "key=value" into newly allocated halves; BT_EUSAGE when there is no '='. */
+int bt_cli_split_kv(const char *arg, char **key, char **value);
+
+/* Commands, one file each. */
+int cmd_init(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_ls(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_show(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_rm(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_tag(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_note(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_export(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_help(int argc, char **argv, struct bt_ctx *ctx);
+
+#endif
