@@ -1,0 +1,81 @@
+/*
+ * plugin-host.h - finding, loading and calling model plugins.
+ *
+ * A plugin is found by path (anything containing a '/' or ending in
+ * ".so"), else by name as NAME.so (or benchtop-NAME.so) in each directory
+ * of $BENCHTOP_PLUGIN_PATH, then in the installed plugin directory.  It is
+ * loaded with RTLD_NOW | RTLD_LOCAL, its descriptor checked (ABI major,
+ * size, required callbacks), and its file hashed so runs can record
+ * exactly which model binary produced them.
+ *
+ * Every failure is distinct and says what to do: not found (listing where
+ * it looked), not a shared object, no entry symbol, ABI too new, create
+ * failed (with the plugin's own message).  Nothing here prints: plugin log
+ * lines go to a callback the caller provides.
+ */
+#ifndef BT_PLUGIN_HOST_H
+#define BT_PLUGIN_HOST_H
+
+#include <stddef.h>
+
+#include "benchtop/plugin.h"
+
+struct bt_plugin;
+
+/* The plugin directory this build installs to (BT_PLUGINDIR). */
+const char *bt_plugin_default_dir(void);
+
+/*
+ * Resolve `name_or_path` to a file without loading it.  *out is a new
+ * string; BT_ENOTFOUND names every place searched.
+ */
+int bt_plugin_find(char **out, const char *name_or_path);
+
+/* Load a plugin (see above for the search).  Release with bt_plugin_unload(). */
+int bt_plugin_load(struct bt_plugin **out, const char *name_or_path);
+void bt_plugin_unload(struct bt_plugin *p);
+
+const struct benchtop_plugin *bt_plugin_desc(const struct bt_plugin *p);
+const char *bt_plugin_path(const struct bt_plugin *p);
+const char *bt_plugin_sha256(const struct bt_plugin *p);
+
+/* key=value params for create, in the order given on the command line. */
+struct bt_params {
+	char **keys;
+	char **values;
+	size_t n;
+};
+void bt_params_add(struct bt_params *p, const char *key, const char *value);
+const char *bt_params_get(const struct bt_params *p, const char *key);
+void bt_params_release(struct bt_params *p);
+
+/* Where plugin log lines and the cancellation flag come from. */
+struct bt_host_config {
+	void (*log)(void *payload, enum benchtop_log_level level, const char *plugin,
+	            const char *message);
+	void *log_payload;
+	const volatile int *cancel; /* non-zero: cancel (may be NULL) */
+};
+
+struct bt_instance;
+
+/*
+ * Create an instance for `task`.  Params no getter asked for, or values
+ * that did not parse, fail creation with a message naming the param (and
+ * the closest known one).  BT_EPLUGIN with the plugin's own message when
+ * its create fails.
+ */
+int bt_instance_create(struct bt_instance **out, struct bt_plugin *p,
+                       const struct bt_params *params, const struct benchtop_task_info *task,
+                       const struct bt_host_config *cfg);
+/* Train (a no-op for plugins without fit).  BT_EPLUGIN with the plugin's message. */
+int bt_instance_fit(struct bt_instance *inst, const struct benchtop_example *ex, size_t n);
+/*
+ * Predict into out[0..n) (zeroed here first).  BT_EPLUGIN when the whole
+ * call failed; per-example failures are in out[i].error.
+ */
+int bt_instance_predict(struct bt_instance *inst, const struct benchtop_example *ex, size_t n,
+                        struct benchtop_prediction *out);
+void bt_instance_destroy(struct bt_instance *inst);
+
+#endif
