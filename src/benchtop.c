@@ -61,7 +61,8 @@ static void print_help(FILE *f)
 	      "\nCommands:\n",
 	      f);
 	for (c = bt_commands; c->name; c++)
-		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+		if (!(c->flags & BT_CMD_HIDDEN))
+			fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fputs("\nWith no command, benchtop lists runs ('benchtop ls').\n"
 	      "Run 'benchtop COMMAND --help' for a command's options; see benchtop(1).\n",
 	      f);

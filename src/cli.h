@@ -34,6 +34,7 @@ struct bt_ctx {
 
 enum bt_cmd_flags {
 	BT_CMD_DB_CREATE = 1 << 0, /* opening the store may create it */
+	BT_CMD_HIDDEN = 1 << 1,    /* internal: not listed by help */
 };
 
 struct bt_command {
@@ -109,5 +110,6 @@ int cmd_note(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_export(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_help(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_run(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_worker(int argc, char **argv, struct bt_ctx *ctx);
 
 #endif
