@@ -111,5 +111,6 @@ int cmd_export(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_help(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_run(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_worker(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_gc(int argc, char **argv, struct bt_ctx *ctx);
 
 #endif
