@@ -46,35 +46,51 @@ static const char hash_usage[] =
         "      --cache-dir DIR   the data cache (default: as for 'suite fetch')\n"
         "      --no-cache        do not keep downloaded files in the cache\n";
 
-/* Progress on stderr: a bar on a terminal, otherwise a line per event worth a line. */
-struct progress {
+/*
+ * Progress on stderr: a bar on a terminal (unless -q), a line for each
+ * file fetched, resumed, waited for or retried, and an error line for each
+ * file that failed.  Shared with other commands through cli.h.
+ */
+struct bt_cli_fetch_progress {
 	struct bt_ctx *ctx;
 	int bar;
 	int print_paths;
-	size_t n, finished, downloaded, cached;
+	size_t n; /* files seen: the highest event index + 1 */
+	size_t cap, finished, downloaded, cached, failed;
 	int64_t *done, *total, bytes;
+	int first_failure; /* the status of the first failure, for the exit code */
 	double last_draw;
 	int drawn;
 };
 
-static void progress_init(struct progress *p, struct bt_ctx *ctx, size_t n, int print_paths)
+struct bt_cli_fetch_progress *bt_cli_fetch_progress_new(struct bt_ctx *ctx, int print_paths)
 {
-	memset(p, 0, sizeof(*p));
+	struct bt_cli_fetch_progress *p = bt_xcalloc(1, sizeof(*p));
+
 	p->ctx = ctx;
 	p->bar = ctx->stderr_tty && !ctx->quiet;
 	p->print_paths = print_paths;
-	p->n = n;
-	p->done = bt_xcalloc(n ? n : 1, sizeof(*p->done));
-	p->total = bt_xcalloc(n ? n : 1, sizeof(*p->total));
+	return p;
 }
 
-static void progress_free(struct progress *p)
+static void see_index(struct bt_cli_fetch_progress *p, size_t i)
 {
-	free(p->done);
-	free(p->total);
+	size_t old = p->cap, k;
+
+	if (i < p->n)
+		return;
+	if (i >= p->cap) {
+		bt_grow(&p->done, &old, i + 1, sizeof(*p->done));
+		bt_grow(&p->total, &p->cap, i + 1, sizeof(*p->total));
+	}
+	for (k = p->n; k <= i; k++) {
+		p->done[k] = 0;
+		p->total[k] = -1;
+	}
+	p->n = i + 1;
 }
 
-static void bar_clear(struct progress *p)
+static void bar_clear(struct bt_cli_fetch_progress *p)
 {
 	if (p->drawn) {
 		fputs("\r\033[K", stderr);
@@ -82,9 +98,9 @@ static void bar_clear(struct progress *p)
 	}
 }
 
-static void bar_draw(struct progress *p, int force)
+static void bar_draw(struct bt_cli_fetch_progress *p, int force)
 {
-	char have[32], want[32], line[160];
+	char have[32], want[32];
 	int64_t done = 0, total = 0;
 	int known = 1, width = 24, fill = 0, i;
 	double now = bt_monotonic();
@@ -99,25 +115,26 @@ static void bar_draw(struct progress *p, int force)
 			known = 0;
 		total += p->total[k] > 0 ? p->total[k] : 0;
 	}
+	known = known && total > 0;
 	bt_cache_format_size(have, sizeof(have), done);
-	if (known && total > 0) {
+	if (known) {
 		bt_cache_format_size(want, sizeof(want), total);
 		fill = (int)((double)done / (double)total * width);
 		if (fill > width)
 			fill = width;
 	}
-	snprintf(line, sizeof(line), "fetching %zu/%zu  %s%s%s  [", p->finished, p->n, have,
-	         known && total > 0 ? " / " : "", known && total > 0 ? want : "");
-	fprintf(stderr, "\r\033[K%s", line);
+	fprintf(stderr, "\r\033[Kfetching: %zu done  %s%s%s  [", p->finished, have,
+	        known ? " / " : "", known ? want : "");
 	for (i = 0; i < width; i++)
-		fputc(i < fill ? '#' : (known && total > 0 ? '.' : ' '), stderr);
+		fputc(i < fill ? '#' : (known ? '.' : ' '), stderr);
 	fputc(']', stderr);
 	fflush(stderr);
 	p->drawn = 1;
 }
 
 /* Text from a suite (URLs) and from servers (messages) is kept inert on the terminal. */
-static void info_safe(struct progress *p, const char *what, const char *text, const char *tail)
+static void info_safe(struct bt_cli_fetch_progress *p, const char *what, const char *text,
+                      const char *tail)
 {
 	char *clean;
 
@@ -129,12 +146,13 @@ static void info_safe(struct progress *p, const char *what, const char *text, co
 	free(clean);
 }
 
-static int on_event(const struct bt_fetch_event *ev, void *payload)
+int bt_cli_fetch_progress(const struct bt_fetch_event *ev, void *payload)
 {
-	struct progress *p = payload;
+	struct bt_cli_fetch_progress *p = payload;
 	char size[32], tail[96];
-	size_t i = ev->index < p->n ? ev->index : 0;
+	size_t i = ev->index;
 
+	see_index(p, i);
 	switch (ev->kind) {
 	case BT_FETCH_EV_CACHED:
 		p->finished++;
@@ -162,7 +180,7 @@ static int on_event(const struct bt_fetch_event *ev, void *payload)
 		break;
 	case BT_FETCH_EV_RETRY: {
 		char *why = bt_sanitize(ev->message ? ev->message : "", 0);
-		char *url = bt_sanitize(ev->url, 0);
+		char *url = bt_sanitize(ev->url ? ev->url : "", 0);
 		bar_clear(p);
 		bt_cli_warn(p->ctx, "'%s': %s; retrying in %.3g s", url, why, ev->delay);
 		free(why);
@@ -180,6 +198,10 @@ static int on_event(const struct bt_fetch_event *ev, void *payload)
 		break;
 	case BT_FETCH_EV_FAILED:
 		p->finished++;
+		p->failed++;
+		bar_clear(p);
+		bt_error_set(BT_ERROR, "%s", ev->message ? ev->message : "download failed");
+		bt_cli_fail(p->ctx, BT_ERROR);
 		break;
 	}
 	if ((ev->kind == BT_FETCH_EV_CACHED || ev->kind == BT_FETCH_EV_DONE) && p->print_paths &&
@@ -192,22 +214,27 @@ static int on_event(const struct bt_fetch_event *ev, void *payload)
 	return 0;
 }
 
-/* Every failed ref gets its own error line; the first decides the exit code. */
-static int report_failures(struct bt_ctx *ctx, const struct bt_fetch_ref *refs, size_t n)
+size_t bt_cli_fetch_progress_end(struct bt_cli_fetch_progress *p, int summary)
 {
-	int code = 0;
-	size_t i;
+	char size[32], failed_text[48] = "";
+	size_t failed;
 
-	for (i = 0; i < n; i++) {
-		int c;
-		if (!refs[i].status)
-			continue;
-		bt_error_set(refs[i].status, "%s", refs[i].error);
-		c = bt_cli_fail(ctx, refs[i].status);
-		if (!code)
-			code = c;
+	if (!p)
+		return 0;
+	bar_clear(p);
+	if (summary && !p->ctx->quiet && p->n) {
+		bt_cache_format_size(size, sizeof(size), p->bytes);
+		if (p->failed)
+			snprintf(failed_text, sizeof(failed_text), ", %zu failed", p->failed);
+		bt_cli_info(p->ctx, "%zu file%s: %zu downloaded (%s), %zu already in the cache%s",
+		            p->finished, p->finished == 1 ? "" : "s", p->downloaded, size,
+		            p->cached, failed_text);
 	}
-	return code;
+	failed = p->failed;
+	free(p->done);
+	free(p->total);
+	free(p);
+	return failed;
 }
 
 /*
@@ -261,7 +288,7 @@ int cmd_suite_fetch(int argc, char **argv, struct bt_ctx *ctx)
 	struct bt_fetch_opts o;
 	struct bt_fetch_ref *refs = NULL;
 	struct bt_cache_suite *scans = NULL;
-	struct progress p;
+	struct bt_cli_fetch_progress *p;
 	size_t n = 0, nscans = 0, i;
 	const char *pending_url = NULL;
 	int c, rc, code = 0;
@@ -341,20 +368,15 @@ int cmd_suite_fetch(int argc, char **argv, struct bt_ctx *ctx)
 		bt_cli_info(ctx, "no data files with a URL to fetch");
 		goto out;
 	}
-	progress_init(&p, ctx, n, 1);
-	o.progress = on_event;
-	o.payload = &p;
+	p = bt_cli_fetch_progress_new(ctx, 1);
+	o.progress = bt_cli_fetch_progress;
+	o.payload = p;
+	/* Every failure has been printed by the progress callback as it happened. */
 	rc = bt_fetch_refs(&o, refs, n);
-	bar_clear(&p);
-	if (rc) {
-		code = report_failures(ctx, refs, n);
-	} else if (!ctx->quiet) {
-		char size[32];
-		bt_cache_format_size(size, sizeof(size), p.bytes);
-		bt_cli_info(ctx, "%zu file%s: %zu downloaded (%s), %zu already in the cache", n,
-		            n == 1 ? "" : "s", p.downloaded, size, n - p.downloaded);
-	}
-	progress_free(&p);
+	if (bt_cli_fetch_progress_end(p, 1) == 0 && rc)
+		code = bt_cli_fail(ctx, rc);
+	else if (rc)
+		code = bt_status_exit_code(rc);
 	bt_fetch_refs_release(refs, n);
 out:
 	for (i = 0; i < nscans; i++)
@@ -419,14 +441,18 @@ int cmd_suite_hash(int argc, char **argv, struct bt_ctx *ctx)
 	for (; optind < argc; optind++) {
 		const char *arg = argv[optind];
 		if (looks_like_url(arg)) {
-			struct progress p;
+			struct bt_cli_fetch_progress *p = bt_cli_fetch_progress_new(ctx, 0);
 			char *path = NULL;
-			progress_init(&p, ctx, 1, 0);
-			o.progress = on_event;
-			o.payload = &p;
+			o.progress = bt_cli_fetch_progress;
+			o.payload = p;
 			rc = bt_fetch_hash_url(&o, arg, sha, keep ? &path : NULL);
-			bar_clear(&p);
-			progress_free(&p);
+			if (bt_cli_fetch_progress_end(p, 0) && rc) {
+				/* Printed as it happened. */
+				if (!code)
+					code = bt_status_exit_code(rc);
+				free(path);
+				continue;
+			}
 			if (!rc && path && ctx->verbose)
 				bt_cli_info(ctx, "kept in the cache as '%s'", path);
 			free(path);

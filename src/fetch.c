@@ -1023,6 +1023,23 @@ static struct xfer *batch_add(struct batch *b, size_t *cap, size_t index, const 
 	return x;
 }
 
+/* A ref refused before any transfer still reaches the callback as FAILED. */
+static void emit_rejected(const struct bt_fetch_opts *o, size_t index, const char *url,
+                          const char *message)
+{
+	struct bt_fetch_event ev;
+
+	if (!o->progress)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = BT_FETCH_EV_FAILED;
+	ev.index = index;
+	ev.url = url;
+	ev.total = -1;
+	ev.message = message;
+	o->progress(&ev, o->payload);
+}
+
 int bt_fetch_refs(const struct bt_fetch_opts *o, struct bt_fetch_ref *refs, size_t n)
 {
 	struct batch b;
@@ -1052,6 +1069,7 @@ int bt_fetch_refs(const struct bt_fetch_opts *o, struct bt_fetch_ref *refs, size
 		    (rc = bt_fetch_check_sha256(refs[i].sha256, sha)) != 0) {
 			refs[i].status = rc;
 			refs[i].error = bt_xstrdup(bt_error_last());
+			emit_rejected(o, i, refs[i].url, refs[i].error);
 			continue;
 		}
 		bt_fetch_cache_name(&name, refs[i].url, sha);

@@ -127,9 +127,11 @@ struct bt_fetch_ref {
  * Make every ref's file present in the cache: a cached file is used as it
  * is, without any network access; a missing one is downloaded (at most
  * o->jobs at once), verified and renamed into place.  Refs naming the same
- * file are fetched once.  Each ref gets its own status and message; the
- * call returns 0 when all succeeded, else the first failure's status with
- * its message (and how many more failed) as the last error.
+ * file are fetched once.  Each ref gets its own status and message, and
+ * each failure (a ref refused before any transfer too) reaches the
+ * callback as a FAILED event; the call returns 0 when all succeeded, else
+ * the first failure's status with its message (and how many more failed)
+ * as the last error.
  *
  * Errors per ref: BT_EINPUT (bad URL or hash), BT_ENOTFOUND (offline and
  * not cached: the message names the URL), BT_EINPUT also when the
