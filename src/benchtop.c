@@ -28,6 +28,8 @@ const struct bt_command bt_commands[] = {
         {"note", cmd_note, 0, "Set a run's note"},
         {"export", cmd_export, 0, "Export runs with their metrics (and samples)"},
         {"gc", cmd_gc, 0, "Mark stale runs interrupted; compact the database"},
+        {"suite", cmd_suite, 0, "Fetch a suite's data, hash data files"},
+        {"cache", cmd_cache, 0, "List, remove and collect cached data files"},
         {"help", cmd_help, 0, "Show help for benchtop or a command"},
         {NULL, NULL, 0, NULL},
 };
