@@ -26,6 +26,15 @@ struct bt_plugin;
 const char *bt_plugin_default_dir(void);
 
 /*
+ * The directories searched for a plugin given by name, in order: each
+ * non-empty entry of $BENCHTOP_PLUGIN_PATH (colon-separated), then
+ * bt_plugin_default_dir().  A new NULL-terminated array of new strings;
+ * free with bt_plugin_search_path_free().
+ */
+char **bt_plugin_search_path(void);
+void bt_plugin_search_path_free(char **dirs);
+
+/*
  * Resolve `name_or_path` to a file without loading it.  *out is a new
  * string; BT_ENOTFOUND names every place searched.
  */
@@ -55,6 +64,14 @@ struct bt_host_config {
 	            const char *message);
 	void *log_payload;
 	const volatile int *cancel; /* non-zero: cancel (may be NULL) */
+	/*
+	 * The host->example_json service.  The harness sets it to
+	 * bt_task_example_json (suite.h), which serialises the example's
+	 * source record.  NULL: the host serialises example->fields itself
+	 * (numbers, text, vectors, and JSON fields embedded as values), which
+	 * is what `plugin check` uses for its generated examples.
+	 */
+	const char *(*example_json)(const struct benchtop_example *ex);
 };
 
 struct bt_instance;
