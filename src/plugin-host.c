@@ -189,6 +189,7 @@ int bt_plugin_find(char **out, const char *name_or_path)
 			char *p = bt_xasprintf(patterns[j], dirs[i], name_or_path);
 			if (is_file(p)) {
 				*out = p;
+				bt_buf_free(&where);
 				bt_plugin_search_path_free(dirs);
 				return 0;
 			}
