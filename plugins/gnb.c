@@ -127,14 +127,15 @@ static int fit(void *inst, const struct benchtop_example *ex, size_t n)
 		return fail(m, "%s", "out of memory");
 	}
 	for (size_t i = 0; i < n; i++) {
-		int64_t l = label_index(m->task, ex[i].target);
+		int64_t l = ex[i].target ? label_index(m->task, ex[i].target) : -1;
 		if (l < 0 || ex[i].n_features != d) {
 			free(cnt);
 			free(nclass);
 			return fail(
 			        m,
-			        l < 0 ? "train example '%s' has a label outside the task's labels"
-			              : "train example '%s' has the wrong number of features",
+			        !ex[i].target ? "train example '%s' has no target"
+			        : l < 0 ? "train example '%s' has a label outside the task's labels"
+			                : "train example '%s' has the wrong number of features",
 			        ex[i].id);
 		}
 		nclass[l]++;

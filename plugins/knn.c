@@ -12,11 +12,12 @@
  *                     shares (probabilities)
  *   regression        weighted mean of the k nearest targets
  *   generation        the target text of the nearest train example
- *   multiple_choice   the choice most similar to the correct answers of the
- *                     k nearest train questions (each answer weighted by its
- *                     question's similarity); ties, and questions with no
- *                     similar train question, go to the choice most similar
- *                     to the question itself, then to the lowest index
+ *   multiple_choice   the choice with the highest sum of two cosine
+ *                     similarities: to the correct answers of the k nearest
+ *                     train questions (their mean, each weighted by its
+ *                     question's similarity, so a near-duplicate question
+ *                     decides and unrelated ones barely count), and to the
+ *                     question itself; ties go to the lowest index
  *   retrieval         the train records are the corpus: up to `depth`
  *                     document ids ranked by cosine similarity to the query
  *
@@ -505,6 +506,12 @@ static int fit(void *inst, const struct benchtop_example *ex, size_t n)
 	if (!m->label || !m->value)
 		return fail(m, "%s", "out of memory");
 	for (size_t i = 0; i < n; i++) {
+		/* Retrieval's train records are documents: they have no target. */
+		if (!ex[i].target) {
+			if (type != BENCHTOP_TASK_RETRIEVAL)
+				return fail(m, "train example '%s' has no target", ex[i].id);
+			continue;
+		}
 		if (type == BENCHTOP_TASK_CLASSIFICATION) {
 			m->label[i] = label_index(m->task, ex[i].target);
 			if (m->label[i] < 0)
@@ -631,15 +638,15 @@ static int cmp_term(const void *a, const void *b)
 }
 
 /*
- * The neighbours' correct answers summed, each weighted by its question's
- * similarity to this one, and normalised: what a right answer looks like.
+ * What a right answer looks like: the mean of the neighbours' correct
+ * answers, each weighted by its question's similarity to this one.  Not
+ * normalised: its length says how much the neighbours are worth.
  */
 static int answer_profile(const struct knn *m, const size_t *nb, const double *dist, size_t k,
                           struct sparse *out)
 {
 	struct term *t;
 	size_t total = 0, n = 0;
-	double norm = 0;
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < k; i++)
@@ -669,11 +676,8 @@ static int answer_profile(const struct knn *m, const size_t *nb, const double *d
 			out->val[out->n++] = t[i].val;
 		}
 	}
-	for (size_t i = 0; i < out->n; i++)
-		norm += out->val[i] * out->val[i];
-	norm = sqrt(norm);
-	for (size_t i = 0; norm > 0 && i < out->n; i++)
-		out->val[i] /= norm;
+	for (size_t i = 0; k > 0 && i < out->n; i++)
+		out->val[i] /= (double)k;
 	free(t);
 	return 0;
 }
@@ -682,7 +686,7 @@ static int64_t pick_choice(const struct knn *m, const struct benchtop_example *e
                            const double *dist, size_t k)
 {
 	struct sparse q, c, profile;
-	double best_a = -1, best_q = -1;
+	double best_score = -INFINITY;
 	int64_t best = 0;
 	char *text = example_text(m, e, 0);
 	int rc = text ? vectorize(m, text, &q) : -1;
@@ -695,17 +699,15 @@ static int64_t pick_choice(const struct knn *m, const struct benchtop_example *e
 		return -1;
 	}
 	for (size_t i = 0; i < e->n_choices; i++) {
-		double sa, sq;
+		double score;
 		if (vectorize(m, e->choices[i] ? e->choices[i] : "", &c)) {
 			best = -1;
 			break;
 		}
-		sa = sparse_dot(&c, &profile);
-		sq = sparse_dot(&c, &q);
+		score = sparse_dot(&c, &profile) + sparse_dot(&c, &q);
 		sparse_free(&c);
-		if (sa > best_a || (sa == best_a && sq > best_q)) {
-			best_a = sa;
-			best_q = sq;
+		if (score > best_score) {
+			best_score = score;
 			best = (int64_t)i;
 		}
 	}

@@ -338,7 +338,11 @@ static int fit(void *inst, const struct benchtop_example *ex, size_t n)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		int64_t l = label_index(m->task, ex[i].target);
+		int64_t l = ex[i].target ? label_index(m->task, ex[i].target) : -1;
+		if (!ex[i].target) {
+			fail(m, "train example '%s' has no target", ex[i].id);
+			goto out;
+		}
 		if (l < 0) {
 			fail(m, "train example '%s' has a label outside the task's labels",
 			     ex[i].id);

@@ -234,7 +234,7 @@ static int fit_retrieval(struct majority *m, const struct benchtop_example *ex, 
 	int rc = 0;
 
 	for (size_t i = 0; i < n && rc == 0; i++)
-		for (size_t j = 0; j < ex[i].target->n_relevant && rc == 0; j++)
+		for (size_t j = 0; ex[i].target && j < ex[i].target->n_relevant && rc == 0; j++)
 			rc = count(&c, ex[i].target->relevant[j], 1);
 	/* Every train record is a document too: those never relevant follow, count 0. */
 	for (size_t i = 0; i < n && rc == 0; i++)
@@ -274,6 +274,13 @@ static int fit(void *inst, const struct benchtop_example *ex, size_t n)
 
 	if (n == 0)
 		return fail(m, "no train examples");
+	/* Retrieval's train records are documents, which may have no target. */
+	for (size_t i = 0; i < n && m->task->type != BENCHTOP_TASK_RETRIEVAL; i++)
+		if (!ex[i].target) {
+			snprintf(m->error, sizeof(m->error), "train example '%s' has no target",
+			         ex[i].id);
+			return -1;
+		}
 	switch (m->task->type) {
 	case BENCHTOP_TASK_CLASSIFICATION:
 		return fit_classification(m, ex, n);

@@ -185,6 +185,10 @@ static int fit(void *inst, const struct benchtop_example *ex, size_t n)
 			fail(m, "train example '%s' has the wrong number of features", ex[i].id);
 			goto out;
 		}
+		if (!ex[i].target) {
+			fail(m, "train example '%s' has no target", ex[i].id);
+			goto out;
+		}
 		if (cls) {
 			int64_t l = label_index(m->task, ex[i].target);
 			if (l < 0) {

@@ -305,6 +305,7 @@ static void make_retrieval(struct bt_check_data *d, struct rng *r)
 	for (size_t i = 0; i < n_docs; i++) {
 		char *w = word(i, 0), *m = word(i, 1);
 		d->train[i].id = data_str(d, bt_xasprintf("doc-%zu", i));
+		d->train[i].target = NULL; /* documents have no target, as in real suites */
 		text_field(d, &d->train[i], "text",
 		           bt_xasprintf("Notes on %s: in the old tongue it is said to mean %s.", w,
 		                        m));

@@ -134,7 +134,10 @@ struct benchtop_example {
 	/* multiple_choice: the choices to pick from. */
 	const char *const *choices;
 	size_t n_choices;
-	/* Set in fit (and in few-shot examples); zeroed in predict. */
+	/*
+	 * Set in fit (and in few-shot examples); NULL in predict, and for
+	 * retrieval's documents (the train split), which have no target.
+	 */
 	const struct benchtop_target *target;
 	/* Few-shot demonstrations from the train split, targets included. */
 	const struct benchtop_example *shots;

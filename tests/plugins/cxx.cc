@@ -43,7 +43,7 @@ int fit(void *instance, const benchtop_example *ex, size_t n)
 	Centroids *m = static_cast<Centroids *>(instance);
 	try {
 		for (size_t i = 0; i < n; i++) {
-			int64_t l = ex[i].target->label_index;
+			int64_t l = ex[i].target ? ex[i].target->label_index : -1;
 			if (l < 0 || static_cast<size_t>(l) >= m->mean.size())
 				throw std::string("a train label outside the task's labels");
 			for (size_t j = 0; j < ex[i].n_features && j < m->mean[l].size(); j++)
