@@ -785,7 +785,8 @@ int bt_instance_fit(struct bt_instance *inst, const struct benchtop_example *ex,
 		                    "plugin '%s' needs a train split, and task '%s' has no train "
 		                    "examples",
 		                    d->name, inst->task->name ? inst->task->name : "?");
-	if (!d->fit) {
+	/* No train split, or nothing to train: fit is not called (benchtop-plugin(3)). */
+	if (!d->fit || n == 0) {
 		inst->fitted = 1;
 		return 0;
 	}

@@ -85,7 +85,11 @@ struct bt_instance;
 int bt_instance_create(struct bt_instance **out, struct bt_plugin *p,
                        const struct bt_params *params, const struct benchtop_task_info *task,
                        const struct bt_host_config *cfg);
-/* Train (a no-op for plugins without fit).  BT_EPLUGIN with the plugin's message. */
+/*
+ * Train on the task's train split: a no-op for plugins without fit and
+ * for n == 0 (no train split), except that a plugin that needs training
+ * then fails with BT_EINPUT.  BT_EPLUGIN with the plugin's own message.
+ */
 int bt_instance_fit(struct bt_instance *inst, const struct benchtop_example *ex, size_t n);
 /*
  * Predict into out[0..n) (zeroed here first).  BT_EPLUGIN when the whole
