@@ -241,7 +241,10 @@ static int parse_line(struct replay *m, struct rec *r, const char *text, uint32_
 			bad(m, line, "\"text\" is not a string");
 			goto out;
 		}
-		r->text = strdup(json_string_value(v));
+		if (!(r->text = strdup(json_string_value(v)))) {
+			bad(m, line, "out of memory");
+			goto out;
+		}
 	}
 	if ((v = json_object_get(o, "choice")) != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0) {
