@@ -58,7 +58,11 @@ void bt_params_add(struct bt_params *p, const char *key, const char *value);
 const char *bt_params_get(const struct bt_params *p, const char *key);
 void bt_params_release(struct bt_params *p);
 
-/* Where plugin log lines and the cancellation flag come from. */
+/*
+ * Where plugin log lines and the cancellation flag come from.  `log` is
+ * called on whichever thread the plugin logs from (predict may run on
+ * several), with the message already formatted; it must be thread-safe.
+ */
 struct bt_host_config {
 	void (*log)(void *payload, enum benchtop_log_level level, const char *plugin,
 	            const char *message);
