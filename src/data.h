@@ -73,6 +73,12 @@ struct bt_split {
 int bt_data_read(struct bt_split *out, const char *path, enum bt_data_format fmt, size_t limit);
 void bt_split_release(struct bt_split *s);
 
+/*
+ * The format a file name implies: .csv, .jsonl, .ndjson or .json, each
+ * maybe followed by .gz; BT_DATA_AUTO when the name implies none.
+ */
+enum bt_data_format bt_data_format_guess(const char *name);
+
 /* Index of a column by name, or -1. */
 int bt_split_col(const struct bt_split *s, const char *name);
 
