@@ -101,5 +101,6 @@ int cmd_tag(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_note(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_export(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_help(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_suite(int argc, char **argv, struct bt_ctx *ctx);
 
 #endif

@@ -150,6 +150,8 @@ static int read_raw(const char *path, char **out, size_t *len)
 	char *buf;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
+	*out = NULL;
+	*len = 0;
 	if (fd < 0)
 		return bt_error_set(errno == ENOENT ? BT_ENOTFOUND : BT_EIO,
 		                    "cannot open data '%s': %s", path, strerror(errno));
@@ -165,7 +167,8 @@ static int read_raw(const char *path, char **out, size_t *len)
 			if (cap > MAX_DATA + (size_t)PAD) {
 				free(buf);
 				close(fd);
-				return bt_error_set(BT_EINPUT, "data '%s' is larger than 4 GiB", path);
+				return bt_error_set(BT_EINPUT, "data '%s' is larger than 4 GiB",
+				                    path);
 			}
 			cap *= 2;
 			buf = bt_xrealloc(buf, cap);
@@ -179,7 +182,8 @@ static int read_raw(const char *path, char **out, size_t *len)
 				continue;
 			free(buf);
 			close(fd);
-			return bt_error_set(BT_EIO, "cannot read data '%s': %s", path, strerror(err));
+			return bt_error_set(BT_EIO, "cannot read data '%s': %s", path,
+			                    strerror(err));
 		}
 		n += (size_t)r;
 	}
@@ -212,7 +216,8 @@ static int gunzip(const char *path, const unsigned char *in, size_t in_len, char
 		if (cap == n) {
 			if (cap > MAX_DATA) {
 				ret = bt_error_set(BT_EINPUT,
-				                   "data '%s' is larger than 4 GiB uncompressed", path);
+				                   "data '%s' is larger than 4 GiB uncompressed",
+				                   path);
 				goto fail;
 			}
 			cap *= 2;
@@ -233,8 +238,8 @@ static int gunzip(const char *path, const unsigned char *in, size_t in_len, char
 				inflateReset(&z);
 				continue;
 			}
-			ret = bt_error_set(BT_EINPUT, "data '%s': unexpected bytes after the gzip data",
-			                   path);
+			ret = bt_error_set(BT_EINPUT,
+			                   "data '%s': unexpected bytes after the gzip data", path);
 			goto fail;
 		}
 		if (ret == Z_OK)
@@ -261,8 +266,8 @@ fail:
 
 static int load_bytes(const char *path, char **out, size_t *len)
 {
-	char *raw;
-	size_t n;
+	char *raw = NULL;
+	size_t n = 0;
 	int rc = read_raw(path, &raw, &n);
 
 	if (rc)
@@ -623,10 +628,10 @@ struct jchunk {
 	struct perr err;
 };
 
-#define JWS(p)                                                   \
-	do {                                                     \
+#define JWS(p)                                                      \
+	do {                                                        \
 		while (*(p) == ' ' || *(p) == '\t' || *(p) == '\r') \
-			(p)++;                                   \
+			(p)++;                                      \
 	} while (0)
 
 static int at_eol(const struct jchunk *c, const char *p)
@@ -698,8 +703,7 @@ static void put_utf8(struct bt_buf *b, unsigned cp)
  * (*out points into the data, not NUL-terminated), else decoded into
  * c->tmp.  Without, it is only checked.  *pp moves past the closing quote.
  */
-static int json_string(struct jchunk *c, const char **pp, int decode, const char **out,
-                       size_t *len)
+static int json_string(struct jchunk *c, const char **pp, int decode, const char **out, size_t *len)
 {
 	const char *p = *pp + 1, *s = p;
 	int escaped = 0;
@@ -754,7 +758,8 @@ static int json_string(struct jchunk *c, const char **pp, int decode, const char
 		case 'u': {
 			int cp = read_hex4(p + 2);
 			if (cp < 0)
-				return perr_set(&c->err, p, "invalid \\u escape (needs 4 hex digits)");
+				return perr_set(&c->err, p,
+				                "invalid \\u escape (needs 4 hex digits)");
 			p += 6;
 			if (cp >= 0xD800 && cp <= 0xDBFF) {
 				int lo = p[0] == '\\' && p[1] == 'u' ? read_hex4(p + 2) : -1;
@@ -768,8 +773,9 @@ static int json_string(struct jchunk *c, const char **pp, int decode, const char
 				                "invalid \\u escape (unpaired surrogate)");
 			}
 			if (cp == 0 && decode)
-				return perr_set(&c->err, p - 6,
-				                "strings may not contain \\u0000 (a NUL character)");
+				return perr_set(
+				        &c->err, p - 6,
+				        "strings may not contain \\u0000 (a NUL character)");
 			if (decode)
 				put_utf8(&c->tmp, (unsigned)cp);
 			break;
@@ -865,7 +871,8 @@ static int json_generic(struct jchunk *c, const char **pp, int depth)
 		const char *lit = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
 		size_t n = strlen(lit);
 		if (strncmp(p, lit, n) != 0)
-			return perr_set(&c->err, p, "invalid literal (expected true, false or null)");
+			return perr_set(&c->err, p,
+			                "invalid literal (expected true, false or null)");
 		bt_buf_add(&c->tmp, lit, n);
 		p += n;
 		break;
@@ -913,13 +920,15 @@ static int json_value(struct jchunk *c, const char **pp, struct bt_value *v)
 			v->text_len = 5;
 			p += 5;
 		} else {
-			return perr_set(&c->err, p, "invalid literal (expected true, false or null)");
+			return perr_set(&c->err, p,
+			                "invalid literal (expected true, false or null)");
 		}
 		v->type = BENCHTOP_FIELD_NUMBER;
 		break;
 	case 'n':
 		if (strncmp(p, "null", 4) != 0)
-			return perr_set(&c->err, p, "invalid literal (expected true, false or null)");
+			return perr_set(&c->err, p,
+			                "invalid literal (expected true, false or null)");
 		p += 4;
 		break;
 	case '[': {
@@ -1082,12 +1091,12 @@ static int jchunk_line(struct jchunk *c, const char **pp)
 	if (at_eol(c, p))
 		goto eol;
 	if (*p != '{') {
-		const char *what = *p == '['                  ? "an array"
-		                   : *p == '"'                ? "a string"
+		const char *what = *p == '['                   ? "an array"
+		                   : *p == '"'                 ? "a string"
 		                   : *p == '-' || IS_DIGIT(*p) ? "a number"
-		                   : *p == 't' || *p == 'f'   ? "a boolean"
-		                   : *p == 'n'                ? "null"
-		                                              : NULL;
+		                   : *p == 't' || *p == 'f'    ? "a boolean"
+		                   : *p == 'n'                 ? "null"
+		                                               : NULL;
 		if (what)
 			return perr_set(&c->err, p, "a record must be a JSON object, not %s", what);
 		return jerr_unexpected(c, p, "'{' (a record is one JSON object per line)");
@@ -1139,7 +1148,8 @@ done:
 	c->norder = k;
 	JWS(p);
 	if (!at_eol(c, p))
-		return perr_set(&c->err, p, "unexpected text after the record (one object per line)");
+		return perr_set(&c->err, p,
+		                "unexpected text after the record (one object per line)");
 	if (c->nonascii) {
 		/* Byte offsets to character columns, walking the keys in line order. */
 		const char *from = ls;
@@ -1401,9 +1411,10 @@ static int csv_row(struct csvp *c)
 			f->s = ++p;
 			for (;;) {
 				if (p >= c->end)
-					return perr_set(&c->err, open,
-					                "unterminated quoted field (the quote opened here "
-					                "is never closed)");
+					return perr_set(
+					        &c->err, open,
+					        "unterminated quoted field (the quote opened here "
+					        "is never closed)");
 				if (*p == '"') {
 					if (p[1] == '"') {
 						f->unescape = 1;
@@ -1421,16 +1432,18 @@ static int csv_row(struct csvp *c)
 			f->n = (size_t)(p - f->s);
 			p++;
 			if (*p != ',' && *p != '\n' && !(*p == '\r' && p[1] == '\n') && p < c->end)
-				return perr_set(&c->err, p,
-				                "unexpected text after a closing quote (a quote inside a "
-				                "quoted field is written as two quotes)");
+				return perr_set(
+				        &c->err, p,
+				        "unexpected text after a closing quote (a quote inside a "
+				        "quoted field is written as two quotes)");
 		} else {
 			f->s = p;
 			while (*p != ',' && *p != '\n' && p < c->end) {
 				if (*p == '"')
-					return perr_set(&c->err, p,
-					                "quote in an unquoted field (quote the whole field "
-					                "and double the quotes inside)");
+					return perr_set(
+					        &c->err, p,
+					        "quote in an unquoted field (quote the whole field "
+					        "and double the quotes inside)");
 				if (*p == '\0')
 					return perr_set(&c->err, p, "NUL byte in CSV data");
 				p++;
@@ -1512,17 +1525,18 @@ static int csv_read(struct bt_split *out, const char *buf, size_t len, size_t li
 	for (i = 0; i < ncols; i++) {
 		size_t n, j;
 		if (c.f[i].n == 0) {
-			rc = bt_error_set(BT_EINPUT, "%s:%u:%u: empty column name in the header row",
+			rc = bt_error_set(BT_EINPUT,
+			                  "%s:%u:%u: empty column name in the header row",
 			                  out->path, c.f[i].line, c.f[i].col);
 			goto out;
 		}
 		out->cols[i] = (char *)field_text(&out->arena, &c.f[i], &n);
 		for (j = 0; j < i; j++)
 			if (strcmp(out->cols[j], out->cols[i]) == 0) {
-				rc = bt_error_set(BT_EINPUT,
-				                  "%s:%u:%u: duplicate column '%.60s' (also column %zu)",
-				                  out->path, c.f[i].line, c.f[i].col, out->cols[i],
-				                  j + 1);
+				rc = bt_error_set(
+				        BT_EINPUT,
+				        "%s:%u:%u: duplicate column '%.60s' (also column %zu)",
+				        out->path, c.f[i].line, c.f[i].col, out->cols[i], j + 1);
 				goto out;
 			}
 	}
@@ -1539,17 +1553,19 @@ static int csv_read(struct bt_split *out, const char *buf, size_t len, size_t li
 		row_line = c.f[0].line;
 		if (c.nf != ncols) {
 			if (c.nf > ncols)
-				rc = bt_error_set(BT_EINPUT,
-				                  "%s:%u:%u: too many fields: %zu where the header has %zu",
-				                  out->path, c.f[ncols].line, c.f[ncols].col, c.nf,
-				                  ncols);
+				rc = bt_error_set(
+				        BT_EINPUT,
+				        "%s:%u:%u: too many fields: %zu where the header has %zu",
+				        out->path, c.f[ncols].line, c.f[ncols].col, c.nf, ncols);
 			else
 				rc = bt_error_set(
-				        BT_EINPUT, "%s:%u:%u: too few fields: %zu where the header has %zu",
+				        BT_EINPUT,
+				        "%s:%u:%u: too few fields: %zu where the header has %zu",
 				        out->path, c.f[c.nf - 1].line,
-				        c.f[c.nf - 1].col + (uint32_t)char_count(c.f[c.nf - 1].s,
-				                                                 c.f[c.nf - 1].s +
-				                                                         c.f[c.nf - 1].n) +
+				        c.f[c.nf - 1].col +
+				                (uint32_t)char_count(c.f[c.nf - 1].s,
+				                                     c.f[c.nf - 1].s +
+				                                             c.f[c.nf - 1].n) +
 				                (c.f[c.nf - 1].quoted ? 2 : 0),
 				        c.nf, ncols);
 			goto out;
@@ -1557,9 +1573,24 @@ static int csv_read(struct bt_split *out, const char *buf, size_t len, size_t li
 		if (out->n == cap) {
 			cap = cap ? cap * 2 : 256;
 			out->values = bt_xrealloc(out->values, cap * ncols * sizeof(*out->values));
-			out->columns = bt_xrealloc(out->columns, cap * ncols * sizeof(*out->columns));
+			out->columns =
+			        bt_xrealloc(out->columns, cap * ncols * sizeof(*out->columns));
 			out->lines = bt_xrealloc(out->lines, cap * sizeof(*out->lines));
+			if (out->value_lines)
+				out->value_lines = bt_xrealloc(
+				        out->value_lines, cap * ncols * sizeof(*out->value_lines));
 		}
+		if (!out->value_lines && c.f[ncols - 1].line != row_line) {
+			/* the first record spanning lines: from now on every value has its line */
+			size_t rr, j;
+			out->value_lines = bt_xmalloc(cap * ncols * sizeof(*out->value_lines));
+			for (rr = 0; rr < out->n; rr++)
+				for (j = 0; j < ncols; j++)
+					out->value_lines[rr * ncols + j] = out->lines[rr];
+		}
+		if (out->value_lines)
+			for (i = 0; i < ncols; i++)
+				out->value_lines[out->n * ncols + i] = c.f[i].line;
 		vals = out->values + out->n * ncols;
 		vcols = out->columns + out->n * ncols;
 		out->lines[out->n] = row_line;
@@ -1650,6 +1681,7 @@ void bt_split_release(struct bt_split *s)
 	free(s->values);
 	free(s->lines);
 	free(s->columns);
+	free(s->value_lines);
 	bt_arena_free(&s->arena);
 	memset(s, 0, sizeof(*s));
 }
@@ -1671,4 +1703,16 @@ const struct bt_value *bt_split_at(const struct bt_split *s, size_t i, int c)
 	if (c < 0 || (size_t)c >= s->ncols || i >= s->n)
 		return &null_value;
 	return &s->values[i * s->ncols + (size_t)c];
+}
+
+void bt_split_pos(const struct bt_split *s, size_t i, int c, uint32_t *line, uint32_t *col)
+{
+	*line = i < s->n ? s->lines[i] : 0;
+	*col = 1;
+	if (c < 0 || (size_t)c >= s->ncols || i >= s->n)
+		return;
+	if (s->columns[i * s->ncols + (size_t)c])
+		*col = s->columns[i * s->ncols + (size_t)c];
+	if (s->value_lines)
+		*line = s->value_lines[i * s->ncols + (size_t)c];
 }

@@ -57,7 +57,13 @@ struct bt_split {
 	struct bt_value *values; /* n * ncols, row-major: values[i * ncols + c] */
 	uint32_t *lines;         /* source line (1-based) of each record */
 	uint32_t *columns;       /* n * ncols: source column (1-based) of each value, 0 if absent */
-	struct bt_arena arena;   /* owns every string and vector above */
+	/*
+	 * n * ncols: the line of each value, only for CSV files where a quoted
+	 * field spans lines (NULL otherwise: every value is on its record's
+	 * line).  Use bt_split_pos() rather than reading it directly.
+	 */
+	uint32_t *value_lines;
+	struct bt_arena arena; /* owns every string and vector above */
 };
 
 /*
@@ -84,5 +90,11 @@ int bt_split_col(const struct bt_split *s, const char *name);
 
 /* The value at record i, column c (c may be -1: a NULL value). */
 const struct bt_value *bt_split_at(const struct bt_split *s, size_t i, int c);
+
+/*
+ * Where the value at record i, column c was written: its line and column;
+ * for a value the record lacks (or c == -1), the record's line and column 1.
+ */
+void bt_split_pos(const struct bt_split *s, size_t i, int c, uint32_t *line, uint32_t *col);
 
 #endif
