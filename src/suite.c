@@ -252,9 +252,12 @@ static int get_uint(struct loader *L, yaml_node_t *n, const char *key, uint64_t 
 	if (!s)
 		return fail_at(L, n, "'%s' must be a whole number, not %s", key, kind_name(n));
 	for (p = s; *p; p++) {
-		if (*p < '0' || *p > '9' || v > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(*p - '0');
+		if (*p < '0' || *p > '9')
 			break;
-		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return fail_at(L, n, "'%s' is too large: %s", key, s);
+		v = v * 10 + d;
 	}
 	if (!*s || *p)
 		return fail_at(L, n, "'%s' must be a whole number, not '%s'", key, s);
@@ -574,7 +577,9 @@ static int parse_ref(struct loader *L, yaml_node_t *n, const char *split, struct
 		}
 	}
 	if (path) {
-		r->path = path[0] == '/' ? bt_xstrdup(path) : bt_path_join(L->suite->dir, path);
+		r->path = path[0] == '/' || strcmp(L->suite->dir, ".") == 0
+		                  ? bt_xstrdup(path)
+		                  : bt_path_join(L->suite->dir, path);
 		int missing = stat(r->path, &st) != 0, err = missing ? errno : 0;
 		if (missing || S_ISDIR(st.st_mode)) {
 			if (r->url) {
@@ -604,7 +609,7 @@ static int parse_task(struct loader *L, yaml_node_t *t, const struct opts *suite
 	struct opts o = *suite_opts;
 	const char *s;
 	size_t i, n;
-	int type;
+	int type, task_few_shot = 0;
 
 	spec->pos = pos_of(t);
 	if (want_mapping(L, t, "a task") ||
@@ -736,6 +741,7 @@ static int parse_task(struct loader *L, yaml_node_t *t, const struct opts *suite
 			return fail_at(L, kk, "'normalize' applies only to generation tasks");
 		if (get(L, v, "k", &kk) && spec->type != BENCHTOP_TASK_RETRIEVAL)
 			return fail_at(L, kk, "'k' applies only to retrieval tasks");
+		task_few_shot = get(L, v, "few_shot", NULL) != NULL;
 		if (get(L, v, "few_shot", &kk) && (spec->type == BENCHTOP_TASK_RETRIEVAL ||
 		                                   spec->type == BENCHTOP_TASK_REGRESSION))
 			return fail_at(L, kk, "'few_shot' does not apply to %s tasks",
@@ -752,6 +758,9 @@ static int parse_task(struct loader *L, yaml_node_t *t, const struct opts *suite
 	spec->few_shot_pos = o.few_shot_pos;
 	spec->normalize = o.has_normalize ? o.normalize : 1;
 	spec->k = o.has_k ? o.k : 10;
+	/* the suite's few_shot is for the tasks that have examples to show */
+	if (spec->few_shot && !spec->train.path && !spec->train.url && !task_few_shot)
+		spec->few_shot = 0;
 	if (spec->few_shot && !spec->train.path && !spec->train.url)
 		return bt_error_set(
 		        BT_EINPUT, "%s:%d:%d: few_shot %zu needs a train split to draw from",
@@ -955,7 +964,7 @@ int bt_suite_task(const struct bt_suite *s, const char *name)
 }
 
 /* The sha256 of one data file for the suite hash (see suite.h). */
-static int ref_sha(const struct bt_data_ref *r, char out[65])
+static int ref_sha(const struct bt_suite *s, const struct bt_data_ref *r, char out[65])
 {
 	int rc;
 
@@ -967,8 +976,9 @@ static int ref_sha(const struct bt_data_ref *r, char out[65])
 	if (rc)
 		return rc;
 	if (r->sha256 && strcmp(out, r->sha256) != 0)
-		return bt_error_set(BT_EINPUT, "data '%s' has sha256 %s, but the suite expects %s",
-		                    r->path, out, r->sha256);
+		return bt_error_set(BT_EINPUT,
+		                    "%s:%d:%d: data '%s' has sha256 %s, but the suite expects %s",
+		                    s->path, r->pos.line, r->pos.col, r->path, out, r->sha256);
 	return 0;
 }
 
@@ -985,12 +995,12 @@ int bt_suite_hash(const struct bt_suite *s, char out[65])
 	bt_buf_printf(&b, "%s\n", h);
 	for (i = 0; i < s->ntasks; i++) {
 		const struct bt_task_spec *t = &s->tasks[i];
-		rc = ref_sha(&t->test, h);
+		rc = ref_sha(s, &t->test, h);
 		if (rc)
 			goto out;
 		bt_buf_printf(&b, "%s\n", h);
 		if (t->train.path || t->train.url) {
-			rc = ref_sha(&t->train, h);
+			rc = ref_sha(s, &t->train, h);
 			if (rc)
 				goto out;
 			bt_buf_printf(&b, "%s\n", h);

@@ -232,12 +232,13 @@ Test(data, reads_concatenated_gzip_members_and_rejects_truncated_gzip)
 
 Test(data, reads_json_lines_with_every_kind_of_value)
 {
-	char *p = puts_file(
-	        "t.jsonl",
-	        "{\"id\": \"e1\", \"x\": [0.1, 2, -3e2], \"s\": \"caf\\u00e9 \\ud83d\\ude00\\n\\\"q\\\"\","
-	        " \"b\": true, \"n\": null, \"o\": {\"k\": [1, \"two\"], \"e\": {}}, \"l\": [\"a\", 1]}\n"
-	        "\n"
-	        "  {\"id\": 7, \"late\": false, \"x\": [], \"s\": \"\"}  \r\n");
+	char *p = puts_file("t.jsonl",
+	                    "{\"id\": \"e1\", \"x\": [0.1, 2, -3e2], \"s\": \"caf\\u00e9 "
+	                    "\\ud83d\\ude00\\n\\\"q\\\"\","
+	                    " \"b\": true, \"n\": null, \"o\": {\"k\": [1, \"two\"], \"e\": {}}, "
+	                    "\"l\": [\"a\", 1]}\n"
+	                    "\n"
+	                    "  {\"id\": 7, \"late\": false, \"x\": [], \"s\": \"\"}  \r\n");
 	struct bt_split s;
 	const struct bt_value *v;
 
@@ -379,7 +380,8 @@ Test(data, reports_the_first_error_of_a_parallel_parse_with_its_global_line)
 #ifdef _OPENMP
 	char *p = big_jsonl("bad.jsonl", 50001);
 	struct bt_split s;
-	char *want = bt_xasprintf("%s:50001:28: unexpected end of line in a record (truncated?)", p);
+	char *want =
+	        bt_xasprintf("%s:50001:28: unexpected end of line in a record (truncated?)", p);
 
 	omp_set_num_threads(4);
 	cr_assert_eq(bt_data_read(&s, p, BT_DATA_AUTO, 0), BT_EINPUT);
@@ -394,7 +396,8 @@ Test(data, reports_the_first_error_of_a_parallel_parse_with_its_global_line)
 
 Test(data, rejects_malformed_csv_with_positions)
 {
-	EXPECT_ERROR("r1.csv", "a,b,c\n1,2,3\n4,5\n", "3:4: too few fields: 2 where the header has 3");
+	EXPECT_ERROR("r1.csv", "a,b,c\n1,2,3\n4,5\n",
+	             "3:4: too few fields: 2 where the header has 3");
 	EXPECT_ERROR("r2.csv", "a,b\n1,2,3\n", "2:5: too many fields: 3 where the header has 2");
 	EXPECT_ERROR("r3.csv", "a,b\n1,\"open\n\n",
 	             "2:3: unterminated quoted field (the quote opened here is never closed)");
@@ -435,7 +438,8 @@ Test(data, rejects_malformed_json_lines_with_positions)
 	             "1:7: invalid literal (expected true, false or null)");
 	EXPECT_ERROR("j13.jsonl", "{\"a\": 1}\n{\"b\": \"\xFF\"}\n", "2:8: invalid UTF-8");
 	EXPECT_ERROR("j14.jsonl", "{\"a\" 1}\n", "1:6: unexpected '1'; expected ':' after a key");
-	EXPECT_ERROR("j15.jsonl", "{a: 1}\n", "1:2: unexpected 'a'; expected a key in double quotes");
+	EXPECT_ERROR("j15.jsonl", "{a: 1}\n",
+	             "1:2: unexpected 'a'; expected a key in double quotes");
 	EXPECT_ERROR("j16.jsonl", "\n\n", "3:1: no records (the file is empty)");
 	EXPECT_ERROR("j17.jsonl", "{\"a\": \"\\u0000\"}\n",
 	             "1:8: strings may not contain \\u0000 (a NUL character)");
