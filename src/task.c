@@ -677,6 +677,7 @@ static int collect_labels(struct prep *P)
 	struct idset seen;
 	size_t i, n = 0, cap;
 	int pass, err, numeric = 1, is_num;
+	char **list;
 
 	if (spec->n_labels) {
 		t->labels = bt_arena_alloc(&t->arena, spec->n_labels * sizeof(*t->labels));
@@ -708,13 +709,14 @@ static int collect_labels(struct prep *P)
 		return 0;
 	}
 	cap = 16;
-	t->labels = bt_xcalloc(cap, sizeof(*t->labels));
+	list = bt_xcalloc(cap, sizeof(*list));
 	idset_init(&seen, 1024);
 	for (pass = 0; pass < 2; pass++)
 		for (i = 0; vs[pass] && i < vs[pass]->split->n; i++) {
 			const char *l = label_text(vs[pass], i, &err);
 			if (err) {
 				idset_free(&seen);
+				free(list);
 				return err;
 			}
 			if (idset_has(&seen, l))
@@ -725,27 +727,24 @@ static int collect_labels(struct prep *P)
 				size_t j;
 				idset_init(&bigger, seen.cap);
 				for (j = 0; j < n; j++)
-					idset_put(&bigger, t->labels[j], j);
+					idset_put(&bigger, list[j], j);
 				idset_free(&seen);
 				seen = bigger;
 			}
 			idset_put(&seen, l, n);
 			if (n == cap) {
 				cap *= 2;
-				t->labels = bt_xrealloc(t->labels, cap * sizeof(*t->labels));
+				list = bt_xrealloc(list, cap * sizeof(*list));
 			}
-			t->labels[n++] = (char *)l;
+			list[n++] = (char *)l;
 			parse_c(l, &is_num);
 			numeric &= is_num;
 		}
 	idset_free(&seen);
-	{
-		/* move the list into the arena so release has one owner */
-		char **in_arena = bt_arena_alloc(&t->arena, (n ? n : 1) * sizeof(*in_arena));
-		memcpy(in_arena, t->labels, n * sizeof(*in_arena));
-		free(t->labels);
-		t->labels = in_arena;
-	}
+	/* the task's arena owns the list, as it owns everything else */
+	t->labels = bt_arena_alloc(&t->arena, (n ? n : 1) * sizeof(*t->labels));
+	memcpy(t->labels, list, n * sizeof(*list));
+	free(list);
 	t->n_labels = n;
 	qsort(t->labels, n, sizeof(*t->labels), numeric ? label_cmp_num : label_cmp_text);
 	return 0;
