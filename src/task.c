@@ -860,42 +860,65 @@ static int build_choices(struct prep *P, const struct view *v, size_t row, const
 	return 0;
 }
 
-/* Build every example of a view (all rows); targets attached when `with_targets`. */
+/*
+ * Build the examples of rows rows[0..n) of a view (rows NULL: every row)
+ * into ex[0..n), and their targets into tg[0..n) unless tg is NULL.
+ */
 static int build_examples(struct prep *P, const struct view *v, const char **ids,
-                          const struct idset *docs, struct benchtop_example **out_ex,
-                          struct benchtop_target **out_tg)
+                          const struct idset *docs, const uint64_t *rows, size_t n,
+                          struct benchtop_example *ex, struct benchtop_target *tg)
 {
 	struct bt_task *t = P->t;
-	size_t n = v->split->n, i;
-	struct benchtop_example *ex = bt_arena_alloc(&t->arena, n * sizeof(*ex));
-	struct benchtop_target *tg = NULL;
 	struct benchtop_field *fields = bt_arena_alloc(
 	        &t->arena, (n * v->nfields > 0 ? n * v->nfields : 1) * sizeof(*fields));
+	size_t j;
 
 	memset(ex, 0, n * sizeof(*ex));
-	if (out_tg) {
-		tg = bt_arena_alloc(&t->arena, n * sizeof(*tg));
+	if (tg)
 		memset(tg, 0, n * sizeof(*tg));
-	}
-	for (i = 0; i < n; i++) {
-		ex[i].id = ids[i];
-		ex[i].index = i;
-		ex[i].host_ref = t;
-		build_inputs(t, v, i, &ex[i], fields + i * v->nfields);
+	for (j = 0; j < n; j++) {
+		size_t i = rows ? (size_t)rows[j] : j;
+		ex[j].id = ids[i];
+		ex[j].index = j;
+		ex[j].host_ref = t;
+		build_inputs(t, v, i, &ex[j], fields + j * v->nfields);
 		if (v->choices_col >= 0) {
 			const char **ch;
 			size_t nch;
 			if (build_choices(P, v, i, &ch, &nch))
 				return BT_EINPUT;
-			ex[i].choices = ch;
-			ex[i].n_choices = nch;
+			ex[j].choices = ch;
+			ex[j].n_choices = nch;
 		}
-		if (tg && build_target(P, v, i, ex[i].choices, ex[i].n_choices, docs, &tg[i]))
+		if (tg && build_target(P, v, i, ex[j].choices, ex[j].n_choices, docs, &tg[j]))
 			return BT_EINPUT;
 	}
-	*out_ex = ex;
-	if (out_tg)
-		*out_tg = tg;
+	return 0;
+}
+
+/*
+ * Check the targets (and choices) of the rows a shard or limit left out,
+ * so that a data error is reported whichever shard runs.  `kept` is sorted.
+ */
+static int check_other_rows(struct prep *P, const struct view *v, const struct idset *docs,
+                            const uint64_t *kept, size_t nkept)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < v->split->n; i++) {
+		struct benchtop_target tg;
+		const char **ch = NULL;
+		size_t nch = 0;
+		if (k < nkept && kept[k] == i) {
+			k++;
+			continue;
+		}
+		memset(&tg, 0, sizeof(tg));
+		if (v->choices_col >= 0 && build_choices(P, v, i, &ch, &nch))
+			return BT_EINPUT;
+		if (build_target(P, v, i, ch, nch, docs, &tg))
+			return BT_EINPUT;
+	}
 	return 0;
 }
 
@@ -913,10 +936,8 @@ int bt_task_prepare(struct bt_task *out, const struct bt_suite *suite, size_t ta
 	const struct bt_task_spec *spec;
 	const char **test_ids = NULL, **train_ids = NULL;
 	struct idset test_set = {0}, train_set = {0};
-	struct benchtop_example *all_test = NULL;
-	struct benchtop_target *all_targets = NULL;
 	const char *exclude[4];
-	size_t i, limit;
+	size_t i, n, limit;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -1021,19 +1042,40 @@ int bt_task_prepare(struct bt_task *out, const struct bt_suite *suite, size_t ta
 	if (spec->type == BENCHTOP_TASK_CLASSIFICATION && (rc = collect_labels(&P)))
 		goto fail;
 
-	if ((rc = build_examples(&P, &P.test, test_ids, &train_set, &all_test, &all_targets)))
+	/* which test examples run: a shard (by a stable hash of the id), then a limit */
+	limit = opts && opts->limit ? opts->limit : spec->limit;
+	n = P.test.split->n;
+	out->test_index = bt_arena_alloc(&out->arena, n * sizeof(*out->test_index));
+	for (i = 0; i < n && (!limit || out->n_test < limit); i++) {
+		if (opts && opts->shard_count &&
+		    fnv1a(test_ids[i], strlen(test_ids[i]), FNV_OFFSET) % opts->shard_count !=
+		            opts->shard_index)
+			continue;
+		out->test_index[out->n_test++] = i;
+	}
+	out->test =
+	        bt_arena_alloc(&out->arena, (out->n_test ? out->n_test : 1) * sizeof(*out->test));
+	out->test_targets = bt_arena_alloc(&out->arena, (out->n_test ? out->n_test : 1) *
+	                                                        sizeof(*out->test_targets));
+	if ((rc = build_examples(&P, &P.test, test_ids, &train_set, out->test_index, out->n_test,
+	                         out->test, out->test_targets)))
 		goto fail;
-	if (P.train.split) {
-		struct benchtop_target *tg;
-		if ((rc = build_examples(&P, &P.train, train_ids, NULL, &out->train, &tg)))
+	if (out->n_test < n &&
+	    (rc = check_other_rows(&P, &P.test, &train_set, out->test_index, out->n_test)))
+		goto fail;
+
+	if (P.train.split || P.docs.split) {
+		const struct view *tv = P.train.split ? &P.train : &P.docs;
+		struct benchtop_target *tg = NULL;
+		out->n_train = tv->split->n;
+		out->train = bt_arena_alloc(&out->arena, out->n_train * sizeof(*out->train));
+		if (P.train.split)
+			tg = bt_arena_alloc(&out->arena, out->n_train * sizeof(*tg));
+		if ((rc = build_examples(&P, tv, train_ids, NULL, NULL, out->n_train, out->train,
+		                         tg)))
 			goto fail;
-		out->n_train = P.train.split->n;
-		for (i = 0; i < out->n_train; i++)
+		for (i = 0; tg && i < out->n_train; i++)
 			out->train[i].target = &tg[i];
-	} else if (P.docs.split) {
-		if ((rc = build_examples(&P, &P.docs, train_ids, NULL, &out->train, NULL)))
-			goto fail;
-		out->n_train = P.docs.split->n;
 	}
 	if (spec->few_shot > out->n_train) {
 		rc = suite_error(&P, spec->few_shot_pos,
@@ -1041,31 +1083,13 @@ int bt_task_prepare(struct bt_task *out, const struct bt_suite *suite, size_t ta
 		                 spec->few_shot, spec->few_shot, P.train.split->path, out->n_train);
 		goto fail;
 	}
-
-	/* shard, limit, few-shot windows */
-	limit = opts && opts->limit ? opts->limit : spec->limit;
-	out->test = bt_arena_alloc(&out->arena, P.test.split->n * sizeof(*out->test));
-	out->test_targets =
-	        bt_arena_alloc(&out->arena, P.test.split->n * sizeof(*out->test_targets));
-	out->test_index = bt_arena_alloc(&out->arena, P.test.split->n * sizeof(*out->test_index));
-	for (i = 0; i < P.test.split->n && (!limit || out->n_test < limit); i++) {
-		struct benchtop_example *ex;
-		if (opts && opts->shard_count &&
-		    fnv1a(test_ids[i], strlen(test_ids[i]), FNV_OFFSET) % opts->shard_count !=
-		            opts->shard_index)
-			continue;
-		ex = &out->test[out->n_test];
-		*ex = all_test[i];
-		ex->index = out->n_test;
-		if (spec->few_shot) {
-			uint64_t h = fnv1a(&spec->seed, sizeof(spec->seed), FNV_OFFSET);
-			h = fnv1a(test_ids[i], strlen(test_ids[i]), h);
-			ex->shots = out->train + h % (out->n_train - spec->few_shot + 1);
-			ex->n_shots = spec->few_shot;
-		}
-		out->test_targets[out->n_test] = all_targets[i];
-		out->test_index[out->n_test] = i;
-		out->n_test++;
+	/* few-shot windows, from the task's seed and the example's id alone */
+	for (i = 0; spec->few_shot && i < out->n_test; i++) {
+		struct benchtop_example *ex = &out->test[i];
+		uint64_t h = fnv1a(&spec->seed, sizeof(spec->seed), FNV_OFFSET);
+		h = fnv1a(ex->id, strlen(ex->id), h);
+		ex->shots = out->train + h % (out->n_train - spec->few_shot + 1);
+		ex->n_shots = spec->few_shot;
 	}
 
 	/* what a plugin's create receives */
