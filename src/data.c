@@ -615,6 +615,13 @@ struct jchunk {
 	uint32_t *vcols;
 	uint32_t *lines; /* line within the chunk, from 0 */
 	size_t n, cap;
+	/*
+	 * 0 while the table is the chunk's slice of one table shared by all
+	 * chunks (sized from newline counts, with the first record's width),
+	 * so the usual file needs no second copy; 1 once the chunk has had to
+	 * move to a table of its own (a record with more keys than that).
+	 */
+	int owned;
 	uint32_t nlines; /* newlines consumed */
 	uint32_t *seen;  /* per column: 1 + the record that last set it */
 	size_t *order;   /* the columns of the previous record, in key order */
@@ -1015,31 +1022,42 @@ static int json_value(struct jchunk *c, const char **pp, struct bt_value *v)
 /* Widen the chunk's table so a row holds `want` columns. */
 static void jchunk_widen(struct jchunk *c, size_t want)
 {
-	size_t stride = c->stride ? c->stride : 4, r;
+	size_t stride = c->stride ? c->stride : 4, r, cap = c->cap > 64 ? c->cap : 64;
 	struct bt_value *vals;
-	uint32_t *vcols;
+	uint32_t *vcols, *lines;
 
 	while (stride < want)
 		stride *= 2;
 	if (stride == c->stride)
 		return;
-	vals = bt_xcalloc(c->cap ? c->cap * stride : 1, sizeof(*vals));
-	vcols = bt_xcalloc(c->cap ? c->cap * stride : 1, sizeof(*vcols));
+	vals = bt_xcalloc(cap * stride, sizeof(*vals));
+	vcols = bt_xcalloc(cap * stride, sizeof(*vcols));
+	lines = bt_xcalloc(cap, sizeof(*lines));
 	for (r = 0; r < c->n; r++) {
 		memcpy(vals + r * stride, c->vals + r * c->stride, c->stride * sizeof(*vals));
 		memcpy(vcols + r * stride, c->vcols + r * c->stride, c->stride * sizeof(*vcols));
 	}
-	free(c->vals);
-	free(c->vcols);
+	if (c->n)
+		memcpy(lines, c->lines, c->n * sizeof(*lines));
+	if (c->owned) {
+		free(c->vals);
+		free(c->vcols);
+		free(c->lines);
+	}
 	c->vals = vals;
 	c->vcols = vcols;
+	c->lines = lines;
+	c->cap = cap;
 	c->stride = stride;
+	c->owned = 1;
 }
 
 static size_t jchunk_new_row(struct jchunk *c)
 {
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
+		if (!c->owned) /* cannot happen: the slice has a row for every line */
+			jchunk_widen(c, c->stride + 1);
 		c->vals = bt_xrealloc(c->vals, cap * c->stride * sizeof(*c->vals));
 		c->vcols = bt_xrealloc(c->vcols, cap * c->stride * sizeof(*c->vcols));
 		c->lines = bt_xrealloc(c->lines, cap * sizeof(*c->lines));
@@ -1199,9 +1217,11 @@ static void jchunk_parse(struct jchunk *c)
 static void jchunk_free(struct jchunk *c)
 {
 	colmap_free(&c->cols);
-	free(c->vals);
-	free(c->vcols);
-	free(c->lines);
+	if (c->owned) {
+		free(c->vals);
+		free(c->vcols);
+		free(c->lines);
+	}
 	free(c->seen);
 	free(c->order);
 	free(c->scratch);
@@ -1209,15 +1229,46 @@ static void jchunk_free(struct jchunk *c)
 	bt_arena_free(&c->arena);
 }
 
+/* The number of keys of the first record, to size the shared table (1 if unknown). */
+static size_t first_record_width(const char *start, const char *end)
+{
+	struct jchunk c;
+	size_t w;
+
+	memset(&c, 0, sizeof(c));
+	c.start = start;
+	c.end = end;
+	c.limit = 1;
+	jchunk_widen(&c, 4);
+	c.seen_cap = c.stride;
+	c.seen = bt_xcalloc(c.seen_cap, sizeof(*c.seen));
+	c.order = bt_xcalloc(c.seen_cap, sizeof(*c.order));
+	jchunk_parse(&c);
+	w = c.err.code || c.cols.n == 0 ? 1 : c.cols.n;
+	jchunk_free(&c);
+	return w;
+}
+
+static size_t count_newlines(const char *p, const char *end)
+{
+	size_t n = 0;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
 static int jsonl_read(struct bt_split *out, const char *buf, size_t len, size_t limit)
 {
 	const char *start = buf, *end = buf + len;
 	struct jchunk *ch;
 	struct colmap global = {0};
-	size_t nch = 1, k, i, total = 0, **maps;
-	size_t *row0;
-	uint32_t *line0;
-	int rc = 0;
+	size_t nch = 1, k, i, total = 0, total_cap = 0, stride, **maps = NULL, *row0 = NULL, *base;
+	struct bt_value *shared_vals;
+	uint32_t *shared_cols, *shared_lines, *line0 = NULL;
+	int rc = 0, fast;
 
 	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
 		start += 3;
@@ -1228,6 +1279,7 @@ static int jsonl_read(struct bt_split *out, const char *buf, size_t len, size_t 
 	}
 #endif
 	ch = bt_xcalloc(nch, sizeof(*ch));
+	base = bt_xcalloc(nch, sizeof(*base));
 	for (k = 0; k < nch; k++) {
 		const char *b = k ? ch[k - 1].end : start;
 		const char *e = end;
@@ -1241,11 +1293,33 @@ static int jsonl_read(struct bt_split *out, const char *buf, size_t len, size_t 
 		ch[k].start = b;
 		ch[k].end = e;
 		ch[k].limit = limit;
-		ch[k].stride = 0;
-		jchunk_widen(&ch[k], 4);
-		ch[k].seen_cap = ch[k].stride;
-		ch[k].seen = bt_xcalloc(ch[k].seen_cap, sizeof(*ch[k].seen));
-		ch[k].order = bt_xcalloc(ch[k].seen_cap, sizeof(*ch[k].order));
+	}
+	/*
+	 * One table for every chunk: a row per line (the last line may lack
+	 * its newline), as wide as the first record.  Each chunk fills its
+	 * slice; one that meets a wider record moves to a table of its own.
+	 */
+#pragma omp parallel for schedule(static, 1) num_threads((int)nch) if (nch > 1)
+	for (k = 0; k < nch; k++)
+		ch[k].cap = count_newlines(ch[k].start, ch[k].end) + (k + 1 == nch);
+	if (limit)
+		ch[0].cap = ch[0].cap < limit ? ch[0].cap : limit;
+	for (k = 0; k < nch; k++) {
+		base[k] = total_cap;
+		total_cap += ch[k].cap;
+	}
+	stride = first_record_width(start, end);
+	shared_vals = bt_xmalloc((total_cap ? total_cap : 1) * stride * sizeof(*shared_vals));
+	shared_cols = bt_xmalloc((total_cap ? total_cap : 1) * stride * sizeof(*shared_cols));
+	shared_lines = bt_xmalloc((total_cap ? total_cap : 1) * sizeof(*shared_lines));
+	for (k = 0; k < nch; k++) {
+		ch[k].stride = stride;
+		ch[k].vals = shared_vals + base[k] * stride;
+		ch[k].vcols = shared_cols + base[k] * stride;
+		ch[k].lines = shared_lines + base[k];
+		ch[k].seen_cap = stride;
+		ch[k].seen = bt_xcalloc(stride, sizeof(*ch[k].seen));
+		ch[k].order = bt_xcalloc(stride, sizeof(*ch[k].order));
 	}
 #pragma omp parallel for schedule(static, 1) num_threads((int)nch) if (nch > 1)
 	for (k = 0; k < nch; k++)
@@ -1262,6 +1336,7 @@ static int jsonl_read(struct bt_split *out, const char *buf, size_t len, size_t 
 	maps = bt_xcalloc(nch, sizeof(*maps));
 	row0 = bt_xcalloc(nch, sizeof(*row0));
 	line0 = bt_xcalloc(nch, sizeof(*line0));
+	fast = 1;
 	for (k = 0; k < nch; k++) {
 		maps[k] = bt_xcalloc(ch[k].cols.n + 1, sizeof(**maps));
 		for (i = 0; i < ch[k].cols.n; i++) {
@@ -1271,22 +1346,55 @@ static int jsonl_read(struct bt_split *out, const char *buf, size_t len, size_t 
 				g = (long)colmap_add(&global, &out->arena, ch[k].cols.names[i],
 				                     ch[k].cols.lens[i], ch[k].cols.hashes[i]);
 			maps[k][i] = (size_t)g;
+			fast &= (size_t)g == i;
 		}
+		fast &= !ch[k].owned;
 		row0[k] = total;
 		line0[k] = k ? line0[k - 1] + ch[k - 1].nlines : 1;
 		total += ch[k].n;
 	}
+	fast &= global.n == stride;
 	if (total == 0) {
 		struct perr e = {0};
 		perr_set(&e, end, "no records (the file is empty)");
 		rc = perr_raise(&e, out->path, start);
+		goto out;
+	}
+	out->ncols = global.n;
+	out->cols = bt_xcalloc(global.n ? global.n : 1, sizeof(*out->cols));
+	for (i = 0; i < global.n; i++)
+		out->cols[i] = global.names[i];
+	out->n = total;
+	if (fast) {
+		/* The shared table is the split: close the gaps blank lines left. */
+		for (k = 1; k < nch; k++) {
+			if (row0[k] == base[k] || !ch[k].n)
+				continue;
+			memmove(shared_vals + row0[k] * stride, shared_vals + base[k] * stride,
+			        ch[k].n * stride * sizeof(*shared_vals));
+			memmove(shared_cols + row0[k] * stride, shared_cols + base[k] * stride,
+			        ch[k].n * stride * sizeof(*shared_cols));
+			memmove(shared_lines + row0[k], shared_lines + base[k],
+			        ch[k].n * sizeof(*shared_lines));
+		}
+		out->values = shared_vals;
+		out->columns = shared_cols;
+		out->lines = shared_lines;
+		shared_vals = NULL;
+		shared_cols = shared_lines = NULL;
+#pragma omp parallel for schedule(static, 1) num_threads((int)nch) if (nch > 1)
+		for (k = 0; k < nch; k++)
+			for (i = 0; i < ch[k].n; i++)
+				out->lines[row0[k] + i] += line0[k];
+		if (total < total_cap) {
+			out->values =
+			        bt_xrealloc(out->values, total * stride * sizeof(*out->values));
+			out->columns =
+			        bt_xrealloc(out->columns, total * stride * sizeof(*out->columns));
+			out->lines = bt_xrealloc(out->lines, total * sizeof(*out->lines));
+		}
 	} else {
 		size_t g = global.n;
-		out->ncols = g;
-		out->cols = bt_xcalloc(g ? g : 1, sizeof(*out->cols));
-		for (i = 0; i < g; i++)
-			out->cols[i] = global.names[i];
-		out->n = total;
 		out->values = bt_xmalloc(total * (g ? g : 1) * sizeof(*out->values));
 		out->columns = bt_xmalloc(total * (g ? g : 1) * sizeof(*out->columns));
 		out->lines = bt_xmalloc(total * sizeof(*out->lines));
@@ -1318,15 +1426,19 @@ static int jsonl_read(struct bt_split *out, const char *buf, size_t len, size_t 
 				out->lines[row0[k] + r] = line0[k] + c->lines[r];
 			}
 		}
-		for (k = 0; k < nch; k++)
-			arena_adopt(&out->arena, &ch[k].arena);
 	}
 	for (k = 0; k < nch; k++)
+		arena_adopt(&out->arena, &ch[k].arena);
+out:
+	for (k = 0; maps && k < nch; k++)
 		free(maps[k]);
 	free(maps);
 	free(row0);
 	free(line0);
-out:
+	free(base);
+	free(shared_vals);
+	free(shared_cols);
+	free(shared_lines);
 	colmap_free(&global);
 	for (k = 0; k < nch; k++)
 		jchunk_free(&ch[k]);
