@@ -75,6 +75,8 @@ struct bt_split {
  * is not an object or is truncated, and a file with no records.  Only
  * finite numbers become NUMBER: a CSV cell "nan" or "inf" stays TEXT, so
  * that the task check can say which field of which line is not a number.
+ * JSON Lines files of 1 MiB or more are parsed in an OpenMP parallel
+ * region (mind TRAPS.md on fork() after OpenMP); `limit` parses serially.
  */
 int bt_data_read(struct bt_split *out, const char *path, enum bt_data_format fmt, size_t limit);
 void bt_split_release(struct bt_split *s);
