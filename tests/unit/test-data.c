@@ -375,6 +375,43 @@ Test(data, parses_large_json_lines_in_parallel_exactly_as_serially)
 #endif
 }
 
+Test(data, closes_the_gaps_blank_lines_leave_between_parallel_chunks)
+{
+#ifdef _OPENMP
+	struct bt_buf b = BT_BUF_INIT;
+	struct bt_split a, s;
+	char *p;
+	long i, n = 0;
+
+	for (i = 1; i <= 90000; i++) {
+		if (i % 1000 == 0) {
+			bt_buf_puts(&b, "   \n");
+			continue;
+		}
+		bt_buf_printf(&b, "{\"id\": \"r%ld\", \"v\": [%ld, 1.25]}\n", i, i);
+		n++;
+	}
+	p = put("gaps.jsonl", b.ptr, b.len);
+	omp_set_num_threads(3);
+	cr_assert_eq(bt_data_read(&s, p, BT_DATA_AUTO, 0), 0, "%s", bt_error_last());
+	omp_set_num_threads(1);
+	cr_assert_eq(bt_data_read(&a, p, BT_DATA_AUTO, 0), 0, "%s", bt_error_last());
+	cr_assert_eq(s.n, (size_t)n);
+	cr_assert_eq(a.n, s.n);
+	for (i = 0; i < (long)s.n; i++) {
+		long line = i + 1 + i / 999;
+		cr_assert_eq(s.lines[i], (uint32_t)line, "record %ld", i);
+		cr_assert_eq(a.lines[i], s.lines[i]);
+		cr_assert_eq(s.values[i * 2 + 1].vector[0], (double)line);
+		cr_assert_str_eq(s.values[i * 2].text, a.values[i * 2].text);
+	}
+	bt_split_release(&s);
+	bt_split_release(&a);
+	bt_buf_free(&b);
+	free(p);
+#endif
+}
+
 Test(data, reports_the_first_error_of_a_parallel_parse_with_its_global_line)
 {
 #ifdef _OPENMP
