@@ -28,7 +28,7 @@ const struct bt_command bt_commands[] = {
         {"note", cmd_note, 0, "Set a run's note"},
         {"export", cmd_export, 0, "Export runs with their metrics (and samples)"},
         {"gc", cmd_gc, 0, "Mark stale runs interrupted; compact the database"},
-        {"suite", cmd_suite, 0, "Fetch a suite's data, hash data files"},
+        {"suite", cmd_suite, 0, "Check suites, fetch their data, hash data files"},
         {"cache", cmd_cache, 0, "List, remove and collect cached data files"},
         {"plugin", cmd_plugin, 0, "Inspect, check and list model plugins"},
         {"help", cmd_help, 0, "Show help for benchtop or a command"},

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "error.h"
 #include "fetch.h"
+#include "suite.h"
 #include "format.h"
 #include "util.h"
 
@@ -238,27 +239,30 @@ size_t bt_cli_fetch_progress_end(struct bt_cli_fetch_progress *p, int summary)
 }
 
 /*
- * The (url, sha256) pairs of a suite file.  Until the suite parser is in
- * this tree, this reads them with the cache's suite scan: every mapping
- * with both a url and a sha256.  With the parser, this becomes
- * bt_suite_load() + bt_fetch_suite() (see the report of issue 8).
+ * The (url, sha256) pairs of a suite file's tasks, from the suite parser, so
+ * that a suite that does not validate is reported as such before anything
+ * is downloaded.  The refs point into *suite, which the caller frees.
  */
-static int suite_refs(const char *path, struct bt_cache_suite *scan, struct bt_fetch_ref **refs,
-                      size_t *n)
+static int suite_refs(const char *path, struct bt_suite **suite, struct bt_fetch_ref **refs,
+		      size_t *n)
 {
 	size_t i;
-	int rc = bt_cache_scan_suite(scan, path);
+	int rc = bt_suite_load(suite, path);
 
 	if (rc)
 		return rc;
-	for (i = 0; i < scan->n; i++) {
-		if (!scan->url[i])
-			continue;
-		*refs = bt_xrealloc(*refs, (*n + 1) * sizeof(**refs));
-		memset(&(*refs)[*n], 0, sizeof(**refs));
-		(*refs)[*n].url = scan->url[i];
-		(*refs)[*n].sha256 = scan->sha256[i];
-		(*n)++;
+	for (i = 0; i < (*suite)->ntasks; i++) {
+		const struct bt_task_spec *t = &(*suite)->tasks[i];
+		const struct bt_data_ref *d[2] = {&t->test, &t->train};
+		for (int k = 0; k < 2; k++) {
+			if (!d[k]->url)
+				continue;
+			*refs = bt_xrealloc(*refs, (*n + 1) * sizeof(**refs));
+			memset(&(*refs)[*n], 0, sizeof(**refs));
+			(*refs)[*n].url = d[k]->url;
+			(*refs)[*n].sha256 = d[k]->sha256;
+			(*n)++;
+		}
 	}
 	return 0;
 }
@@ -287,7 +291,7 @@ int cmd_suite_fetch(int argc, char **argv, struct bt_ctx *ctx)
 	};
 	struct bt_fetch_opts o;
 	struct bt_fetch_ref *refs = NULL;
-	struct bt_cache_suite *scans = NULL;
+	struct bt_suite **scans = NULL;
 	struct bt_cli_fetch_progress *p;
 	size_t n = 0, nscans = 0, i;
 	const char *pending_url = NULL;
@@ -358,7 +362,9 @@ int cmd_suite_fetch(int argc, char **argv, struct bt_ctx *ctx)
 		return bt_cli_usage_error(ctx, fetch_usage, "name a suite (or --url and --sha256)");
 	scans = bt_xcalloc((size_t)(argc - optind) + 1, sizeof(*scans));
 	for (i = (size_t)optind; i < (size_t)argc; i++) {
-		rc = suite_refs(argv[i], &scans[nscans++], &refs, &n);
+		rc = suite_refs(argv[i], &scans[nscans], &refs, &n);
+		if (scans[nscans])
+			nscans++;
 		if (rc) {
 			code = bt_cli_fail(ctx, rc);
 			goto out;
@@ -380,7 +386,7 @@ int cmd_suite_fetch(int argc, char **argv, struct bt_ctx *ctx)
 	bt_fetch_refs_release(refs, n);
 out:
 	for (i = 0; i < nscans; i++)
-		bt_cache_suite_release(&scans[i]);
+		bt_suite_free(scans[i]);
 	free(scans);
 	free(refs);
 	return code;

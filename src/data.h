@@ -57,7 +57,13 @@ struct bt_split {
 	struct bt_value *values; /* n * ncols, row-major: values[i * ncols + c] */
 	uint32_t *lines;         /* source line (1-based) of each record */
 	uint32_t *columns;       /* n * ncols: source column (1-based) of each value, 0 if absent */
-	struct bt_arena arena;   /* owns every string and vector above */
+	/*
+	 * n * ncols: the line of each value, only for CSV files where a quoted
+	 * field spans lines (NULL otherwise: every value is on its record's
+	 * line).  Use bt_split_pos() rather than reading it directly.
+	 */
+	uint32_t *value_lines;
+	struct bt_arena arena; /* owns every string and vector above */
 };
 
 /*
@@ -69,14 +75,28 @@ struct bt_split {
  * is not an object or is truncated, and a file with no records.  Only
  * finite numbers become NUMBER: a CSV cell "nan" or "inf" stays TEXT, so
  * that the task check can say which field of which line is not a number.
+ * JSON Lines files of 1 MiB or more are parsed in an OpenMP parallel
+ * region (mind TRAPS.md on fork() after OpenMP); `limit` parses serially.
  */
 int bt_data_read(struct bt_split *out, const char *path, enum bt_data_format fmt, size_t limit);
 void bt_split_release(struct bt_split *s);
+
+/*
+ * The format a file name implies: .csv, .jsonl, .ndjson or .json, each
+ * maybe followed by .gz; BT_DATA_AUTO when the name implies none.
+ */
+enum bt_data_format bt_data_format_guess(const char *name);
 
 /* Index of a column by name, or -1. */
 int bt_split_col(const struct bt_split *s, const char *name);
 
 /* The value at record i, column c (c may be -1: a NULL value). */
 const struct bt_value *bt_split_at(const struct bt_split *s, size_t i, int c);
+
+/*
+ * Where the value at record i, column c was written: its line and column;
+ * for a value the record lacks (or c == -1), the record's line and column 1.
+ */
+void bt_split_pos(const struct bt_split *s, size_t i, int c, uint32_t *line, uint32_t *col);
 
 #endif

@@ -23,11 +23,21 @@ struct bt_srcpos {
 	int line, col;
 };
 
-/* A data file: local `path`, or `url` with its `sha256` (fetched into a cache). */
+/*
+ * A data file: local `path`, or `url` with its `sha256` (fetched into a
+ * cache).  With both, `path` is kept only when that file exists; a fetcher
+ * sets `path` to the verified file it fetched.
+ */
 struct bt_data_ref {
 	char *path;   /* resolved against the suite's directory; NULL when only a URL */
 	char *url;    /* NULL for local files */
-	char *sha256; /* required with url; optional check for local files */
+	char *sha256; /* lower-case hex; required with url; checked for local files too */
+	/*
+	 * The `format:` given, else the one the path's (or the URL's) name
+	 * implies; never BT_DATA_AUTO after loading, so a file cached under its
+	 * hash is still read right.
+	 */
+	enum bt_data_format format;
 	struct bt_srcpos pos;
 };
 
@@ -46,14 +56,14 @@ struct bt_task_spec {
 	enum benchtop_task_type type;
 	struct bt_data_ref test;
 	struct bt_data_ref train; /* train.path and train.url NULL when absent */
-	char **inputs; /* input fields; none listed: every field but target, id and choices */
+	char **inputs; /* input fields; none listed (n_inputs 0): every field but target, id and choices */
 	size_t n_inputs;
 	char *target;   /* target field (retrieval: list of relevant ids) */
 	char *id_field; /* NULL: use "id" when present, else the row number */
 	char *choices;  /* multiple_choice: the field holding the list of choices */
 	char **labels;  /* classification: declared label set (optional) */
 	size_t n_labels;
-	char **metrics; /* none listed: the type's default metrics */
+	char **metrics; /* as listed, else the type's defaults (retrieval: with @k): never empty */
 	size_t n_metrics;
 	/* options */
 	int bootstrap; /* resamples; default 1000, 0 disables intervals */
@@ -65,7 +75,11 @@ struct bt_task_spec {
 	int k;           /* retrieval: cutoff for recall@k and nDCG@k (default 10) */
 	struct bt_gate *gates;
 	size_t n_gates;
-	struct bt_srcpos pos;
+	char *description;
+	struct bt_srcpos pos; /* the task's mapping */
+	/* where fields were named, for errors found when the data is read */
+	struct bt_srcpos name_pos, target_pos, id_pos, choices_pos, labels_pos, few_shot_pos;
+	struct bt_srcpos *inputs_pos; /* n_inputs */
 };
 
 struct bt_suite {
@@ -91,9 +105,12 @@ void bt_suite_free(struct bt_suite *s);
 int bt_suite_task(const struct bt_suite *s, const char *name);
 
 /*
- * The suite hash: sha256 over the suite file's bytes and then each data
- * file's bytes (tasks in order, test before train), so runs are only
- * compared on identical data.  Every data file must be readable (fetched).
+ * The suite hash, so runs are only compared on identical data: the sha256
+ * of a text made of one line per file, "<sha256 of the file's bytes>\n",
+ * first the suite file, then each task's test and (when it has one) train
+ * data, tasks in order.  A remote file not fetched yet counts with the
+ * sha256 the suite declares for it (a fetched file is verified against
+ * it); a local file with a declared sha256 must match it.
  */
 int bt_suite_hash(const struct bt_suite *s, char out[65]);
 

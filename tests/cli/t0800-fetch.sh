@@ -127,10 +127,12 @@ name: tabular
 tasks:
   - name: iris
     type: classification
-    test: {url: "$BASE/iris.csv", sha256: $S}
-    train:
-      url: $BASE/b.csv
-      sha256: $(sha "$WWW/b.csv")
+    data:
+      test: {url: "$BASE/iris.csv", sha256: $S}
+      train:
+        url: $BASE/b.csv
+        sha256: $(sha "$WWW/b.csv")
+    target: label
 YAML
 rm -rf "$CACHE"
 expect_rc 0 suite fetch suites/tab.yaml
