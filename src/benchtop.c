@@ -26,6 +26,8 @@ const struct bt_command bt_commands[] = {
         {"tag", cmd_tag, 0, "Add or remove tags on a run"},
         {"note", cmd_note, 0, "Set a run's note"},
         {"export", cmd_export, 0, "Export runs with their metrics (and samples)"},
+        {"exec", cmd_exec, BT_CMD_DB_CREATE, "Run any command as a tracked run"},
+        {"log", cmd_log, BT_CMD_DB_CREATE, "Log scalars, params and tags to a run"},
         {"help", cmd_help, 0, "Show help for benchtop or a command"},
         {NULL, NULL, 0, NULL},
 };

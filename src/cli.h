@@ -100,6 +100,8 @@ int cmd_rm(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_tag(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_note(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_export(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_exec(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_log(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_help(int argc, char **argv, struct bt_ctx *ctx);
 
 #endif

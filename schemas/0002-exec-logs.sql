@@ -1,0 +1,25 @@
+-- 0002-exec-logs.sql: captured output of tracked commands, and an index
+-- shaped for training curves.
+--
+-- `benchtop exec` stores what its command printed, capped by --max-log:
+-- when the output was larger, the first and the last bytes are kept and
+-- the middle is dropped (total_bytes says how much there was).  Output
+-- captured through a pseudo-terminal has stdout and stderr merged and
+-- "\r\n" line ends, exactly as the terminal received it.
+
+CREATE TABLE run_logs (
+	run_id      INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+	head        BLOB NOT NULL,      -- the first bytes of the output (all of it when it fit)
+	tail        BLOB NOT NULL,      -- the last bytes when the middle was dropped, else empty
+	total_bytes INTEGER NOT NULL,   -- every byte the command wrote
+	max_bytes   INTEGER NOT NULL,   -- the cap in force (--max-log)
+	pty         INTEGER NOT NULL    -- 1: captured through a pseudo-terminal
+);
+
+-- Curves are read as "all points of key K for runs R1..Rn, in step order"
+-- (the dashboard, `show --series`).  The index on (run_id, key, step)
+-- finds them, but every point then costs a second lookup in the table for
+-- its value; carrying the value in the index answers the query from the
+-- index alone.  Insertion costs the same (one index either way).
+DROP INDEX series_run_key;
+CREATE INDEX series_run_key_step ON series (run_id, key, step, value);
