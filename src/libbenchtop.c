@@ -114,9 +114,14 @@ static int close_handle(struct benchtop_track *t, int status, const char *reason
 		                        : status == BENCHTOP_TRACK_INTERRUPTED ? BT_RUN_INTERRUPTED
 		                                                               : BT_RUN_FINISHED;
 		char *msg = trc ? bt_xstrdup(bt_error_last()) : NULL;
-		if (bt_run_finish(t->store, t->run_id, st, reason ? reason : msg))
+		if (bt_run_finish(t->store, t->run_id, st, reason ? reason : msg)) {
 			rc = -1;
-		else if (msg)
+			if (msg) {
+				char *why = bt_xstrdup(bt_error_last());
+				bt_error_set(BT_EBUSY, "%s; %s", msg, why);
+				free(why);
+			}
+		} else if (msg)
 			bt_error_set(BT_EBUSY, "%s", msg); /* keep the tracker's message */
 		free(msg);
 	}
