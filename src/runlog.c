@@ -62,6 +62,8 @@ void bt_logcap_release(struct bt_logcap *c)
 /* The ring's contents in order. */
 static void ring_bytes(const struct bt_logcap *c, struct bt_buf *b)
 {
+	if (c->ring_len == 0)
+		return;
 	if (c->ring_len < c->ring_cap) {
 		bt_buf_add(b, c->ring, c->ring_len);
 		return;
@@ -76,7 +78,8 @@ int bt_runlog_store(struct bt_store *s, int64_t run_id, const struct bt_logcap *
 	sqlite3_stmt *st;
 	int rc;
 
-	bt_buf_add(&head, c->head ? c->head : "", c->head_len);
+	if (c->head_len)
+		bt_buf_add(&head, c->head, c->head_len);
 	if (c->total <= c->max)
 		ring_bytes(c, &head); /* nothing dropped: one piece */
 	else

@@ -217,7 +217,8 @@ Test(scalars, survives_binary_garbage)
 	for (round = 0; round < 200; round++) {
 		for (i = 0; i < sizeof(buf); i++) {
 			s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-			buf[i] = "a=1 :{}\"'|\033[\r\n.e-+5x\xe2\x94\x82"[(s >> 33) % 26];
+			static const char set[] = "a=1 :{}\"'|\033[\r\n.e-+5x\xe2\x94\x82";
+			buf[i] = set[(s >> 33) % (sizeof(set) - 1)];
 			if ((s >> 20) % 97 == 0)
 				buf[i] = (char)(s >> 40);
 		}
