@@ -31,6 +31,8 @@ const struct bt_command bt_commands[] = {
         {"suite", cmd_suite, 0, "Check suites, fetch their data, hash data files"},
         {"cache", cmd_cache, 0, "List, remove and collect cached data files"},
         {"plugin", cmd_plugin, 0, "Inspect, check and list model plugins"},
+        {"exec", cmd_exec, BT_CMD_DB_CREATE, "Run any command as a tracked run"},
+        {"log", cmd_log, BT_CMD_DB_CREATE, "Log scalars, params and tags to a run"},
         {"help", cmd_help, 0, "Show help for benchtop or a command"},
         {NULL, NULL, 0, NULL},
 };

@@ -124,6 +124,8 @@ int cmd_tag(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_note(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_export(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_plugin(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_exec(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_log(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_help(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_run(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_worker(int argc, char **argv, struct bt_ctx *ctx);

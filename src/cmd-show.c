@@ -15,11 +15,15 @@
 #include "cli.h"
 #include "error.h"
 #include "run.h"
+#include "runlog.h"
 #include "runref.h"
+#include "series.h"
 #include "util.h"
 
 static const char usage[] =
         "usage: benchtop show [-f FORMAT] [--patch] [--samples] RUN\n"
+        "       benchtop show --series KEY [-f FORMAT] RUN\n"
+        "       benchtop show --log RUN\n"
         "\n"
         "Show a run: where and how it was made, params, tags, note, per-task metrics\n"
         "with confidence intervals, confusion matrices and logged series.\n"
@@ -27,6 +31,10 @@ static const char usage[] =
         "  -f, --format FORMAT   table (the default, for people) or json\n"
         "      --patch           print only the run's dirty-tree patch (git apply can use it)\n"
         "      --samples         include every sample (with --format json)\n"
+        "      --series KEY      print every point of series KEY: step, value, wall_time\n"
+        "                        (formats table, csv, tsv, json, jsonl)\n"
+        "      --log             print the output captured by 'benchtop exec' (as the\n"
+        "                        terminal showed it; byte for byte when not a terminal)\n"
         "\n"
         "RUN is an id, @ (latest), @~N, tag:NAME, a uuid prefix or a git revision.\n";
 
@@ -278,12 +286,122 @@ static void print_series(struct bt_ctx *ctx, json_t *o)
 	bt_table_free(t);
 }
 
+struct series_dump {
+	enum bt_format fmt;
+	struct bt_table *t;
+	int cs, cv, cw;
+	int first;
+};
+
+static int dump_point(const struct bt_series_row *r, void *payload)
+{
+	struct series_dump *d = payload;
+	char v[40], w[40];
+
+	if (r->value == r->value) {
+		/* The shortest text that reads back as the same double. */
+		snprintf(v, sizeof(v), "%.15g", r->value);
+		if (strtod(v, NULL) != r->value)
+			snprintf(v, sizeof(v), "%.17g", r->value);
+	} else
+		snprintf(v, sizeof(v), "%s",
+		         d->fmt == BT_FMT_CSV || d->fmt == BT_FMT_TSV ? "" : "null");
+	snprintf(w, sizeof(w), "%.6f", r->wall);
+	switch (d->fmt) {
+	case BT_FMT_CSV:
+		printf("%lld,%s,%s\n", (long long)r->step, v, w);
+		break;
+	case BT_FMT_TSV:
+		printf("%lld\t%s\t%s\n", (long long)r->step, v, w);
+		break;
+	case BT_FMT_JSONL:
+	case BT_FMT_JSON:
+		printf("%s{\"step\": %lld, \"value\": %s, \"wall_time\": %s}",
+		       d->fmt == BT_FMT_JSON ? (d->first ? "\n  " : ",\n  ") : "",
+		       (long long)r->step, v, w);
+		if (d->fmt == BT_FMT_JSONL)
+			putchar('\n');
+		break;
+	default:
+		bt_table_row(d->t);
+		bt_table_int(d->t, d->cs, r->step);
+		bt_table_real(d->t, d->cv, r->value);
+		bt_table_real(d->t, d->cw, r->wall);
+		break;
+	}
+	d->first = 0;
+	return ferror(stdout) ? bt_error_set(BT_EIO, "cannot write output") : 0;
+}
+
+/* Every point of one series, streamed: a curve may hold millions of points. */
+static int show_series(struct bt_ctx *ctx, struct bt_store *s, int64_t id, const char *key,
+                       enum bt_format fmt)
+{
+	struct series_dump d = {fmt, NULL, 0, 0, 0, 1};
+	int rc;
+
+	if (fmt == BT_FMT_CSV)
+		printf("step,value,wall_time\n");
+	else if (fmt == BT_FMT_TSV)
+		printf("step\tvalue\twall_time\n");
+	else if (fmt == BT_FMT_JSON)
+		printf("[");
+	else if (fmt == BT_FMT_TABLE) {
+		d.t = bt_table_new();
+		d.cs = bt_table_column(d.t, "step", NULL, BT_COL_INT, 0);
+		d.cv = bt_table_column(d.t, "value", NULL, BT_COL_REAL, 0);
+		d.cw = bt_table_column(d.t, "wall_time", "TIME", BT_COL_TIME, 0);
+	}
+	rc = bt_series_each(s, id, key, dump_point, &d);
+	if (!rc && fmt == BT_FMT_JSON)
+		printf("%s]\n", d.first ? "" : "\n");
+	if (!rc && d.t)
+		rc = bt_cli_print_table(ctx, d.t, BT_FMT_TABLE);
+	bt_table_free(d.t);
+	if (!rc && fflush(stdout) != 0)
+		rc = bt_error_set(BT_EIO, "cannot write output");
+	return rc;
+}
+
+static int show_log(struct bt_ctx *ctx, struct bt_store *s, int64_t id)
+{
+	struct bt_runlog l;
+	int64_t omitted;
+	int rc = bt_runlog_load(s, id, &l);
+
+	if (rc)
+		return rc;
+	omitted = bt_runlog_omitted(&l);
+	if (ctx->stdout_tty) {
+		struct bt_buf b = BT_BUF_INIT;
+		bt_log_render(l.head, l.head_len, &b);
+		if (omitted)
+			bt_buf_printf(&b, "%s[... %lld bytes omitted ...]\n",
+			              b.len && b.ptr[b.len - 1] != '\n' ? "\n" : "",
+			              (long long)omitted);
+		bt_log_render(l.tail, l.tail_len, &b);
+		bt_cli_puts_safe(stdout, bt_buf_cstr(&b), 1);
+		bt_buf_free(&b);
+	} else {
+		fwrite(l.head, 1, l.head_len, stdout);
+		if (omitted)
+			printf("%s[... %lld bytes omitted ...]\n",
+			       l.head_len && l.head[l.head_len - 1] != '\n' ? "\n" : "",
+			       (long long)omitted);
+		fwrite(l.tail, 1, l.tail_len, stdout);
+	}
+	bt_runlog_release(&l);
+	return fflush(stdout) != 0 ? bt_error_set(BT_EIO, "cannot write output") : 0;
+}
+
 int cmd_show(int argc, char **argv, struct bt_ctx *ctx)
 {
 	static const struct option opts[] = {
 	        {"format", required_argument, NULL, 'f'},
 	        {"patch", no_argument, NULL, 'p'},
 	        {"samples", no_argument, NULL, 'S'},
+	        {"series", required_argument, NULL, 'K'},
+	        {"log", no_argument, NULL, 'L'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -292,8 +410,9 @@ int cmd_show(int argc, char **argv, struct bt_ctx *ctx)
 	struct bt_run run;
 	json_t *o = NULL;
 	int64_t id;
-	int c, rc, patch = 0;
+	int c, rc, patch = 0, log = 0;
 	unsigned flags = BT_RUN_JSON_PATCH;
+	const char *series = NULL;
 
 	optind = 0;
 	opterr = 0;
@@ -302,16 +421,18 @@ int cmd_show(int argc, char **argv, struct bt_ctx *ctx)
 		case 'f':
 			if (bt_format_parse(optarg, &fmt))
 				return bt_cli_usage_error(ctx, usage, "%s", bt_error_last());
-			if (fmt != BT_FMT_TABLE && fmt != BT_FMT_JSON)
-				return bt_cli_usage_error(ctx, usage,
-				                          "show prints a table or json, not '%s'",
-				                          optarg);
 			break;
 		case 'p':
 			patch = 1;
 			break;
 		case 'S':
 			flags |= BT_RUN_JSON_SAMPLES;
+			break;
+		case 'K':
+			series = optarg;
+			break;
+		case 'L':
+			log = 1;
 			break;
 		case 'h':
 			bt_cli_print_usage(stdout, usage);
@@ -322,6 +443,14 @@ int cmd_show(int argc, char **argv, struct bt_ctx *ctx)
 	}
 	if (argc - optind != 1)
 		return bt_cli_usage_error(ctx, usage, "show needs exactly one run");
+	if (series && fmt == BT_FMT_MARKDOWN)
+		return bt_cli_usage_error(ctx, usage,
+		                          "--series prints table, csv, tsv, json or jsonl");
+	if (!series && fmt != BT_FMT_TABLE && fmt != BT_FMT_JSON)
+		return bt_cli_usage_error(ctx, usage, "show prints a table or json");
+	if ((series != NULL) + log + patch > 1)
+		return bt_cli_usage_error(ctx, usage,
+		                          "--series, --log and --patch exclude each other");
 	rc = bt_cli_resolve(ctx, argv[optind], &id);
 	if (rc)
 		return rc;
@@ -330,6 +459,11 @@ int cmd_show(int argc, char **argv, struct bt_ctx *ctx)
 		rc = bt_run_load(s, id, &run);
 	if (rc)
 		return bt_cli_fail(ctx, rc);
+	if (series || log) {
+		rc = series ? show_series(ctx, s, id, series, fmt) : show_log(ctx, s, id);
+		bt_run_release(&run);
+		return rc ? bt_cli_fail(ctx, rc) : 0;
+	}
 	if (patch) {
 		if (run.git_patch) {
 			/* A patch must stay byte-exact for git apply, unless a terminal would obey it. */

@@ -119,6 +119,8 @@ char *bt_sanitize_n(const char *str, size_t len, unsigned flags)
 		}
 		i += n;
 	}
+	/* bt_buf_grow() allocates without terminating: an empty input must still give "". */
+	b.ptr[b.len] = '\0';
 	return bt_buf_detach(&b);
 }
 

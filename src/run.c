@@ -498,11 +498,13 @@ int bt_run_query(struct bt_store *s, const struct bt_run_query *q, bt_run_cb cb,
 			if (strcmp(q->sort, sort_fields[i].name) == 0)
 				expr = sort_fields[i].expr;
 		if (!expr) {
-			expr = "(SELECT avg(m.value) FROM metrics m WHERE m.run_id = r.id AND "
-			       "m.metric = ?)";
-			/* The expression appears twice below: bind its name twice. */
-			bt_sqlargs_text(&args, q->sort);
-			bt_sqlargs_text(&args, q->sort);
+			/* A metric's mean over tasks, else a series' last value. */
+			expr = "coalesce((SELECT avg(m.value) FROM metrics m WHERE m.run_id = r.id "
+			       "AND m.metric = ?), (SELECT s.value FROM series s WHERE s.run_id = "
+			       "r.id AND s.key = ? ORDER BY s.step DESC LIMIT 1))";
+			/* The expression appears twice below: bind its names twice. */
+			for (i = 0; i < 4; i++)
+				bt_sqlargs_text(&args, q->sort);
 		}
 		bt_buf_printf(&sql, " ORDER BY %s IS NULL, %s %s, r.id %s", expr, expr, dir, dir);
 	} else {
