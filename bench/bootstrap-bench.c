@@ -4,11 +4,17 @@
  * resamples, timed through bt_metrics_compute() (building the confusion
  * table from the examples included).  Run by hand:
  *
- *     bench/bootstrap-bench [-n EXAMPLES] [-B RESAMPLES] [-k LABELS] [-r REPEATS] [-j THREADS]
+ *     bench/bootstrap-bench [-a] [-s] [-l] [-n EXAMPLES] [-B RESAMPLES] [-k LABELS]
+ *                           [-r REPEATS] [-j THREADS]
  *
- * The outcomes carry no latencies, so the timed call does the
- * classification metrics only.  Prints the best and median wall time of
- * the repeats and the intervals found, for a look at their sanity.
+ * By default the outcomes carry neither scores nor latencies and the
+ * timed call computes accuracy and macro-F1 only.  -a computes every
+ * default metric instead, -s gives the outcomes per-class scores (so log
+ * loss, Brier and ROC AUC are computed, by example resampling) and -l
+ * latencies (percentiles by order-statistic resampling): `-a -s -l` is
+ * what a `benchtop run` of that size pays.  Prints the best and median
+ * wall time of the repeats and the values found, for a look at their
+ * sanity.
  */
 #include "config.h"
 
@@ -34,6 +40,8 @@ int main(int argc, char **argv)
 {
 	long n = 1000000, resamples = 10000, k = 3, repeats = 7, threads = 0;
 	static const char *const names[] = {"accuracy", "f1_macro"};
+	int all = 0, with_scores = 0, with_latency = 0;
+	double *scores = NULL, *latency = NULL;
 	struct bt_outcomes o;
 	struct bt_metric_opts opts;
 	struct bt_metric_value *vals = NULL;
@@ -44,8 +52,17 @@ int main(int argc, char **argv)
 	int c;
 	long r;
 
-	while ((c = getopt(argc, argv, "n:B:k:r:j:")) != -1) {
+	while ((c = getopt(argc, argv, "asln:B:k:r:j:")) != -1) {
 		switch (c) {
+		case 'a':
+			all = 1;
+			break;
+		case 's':
+			with_scores = 1;
+			break;
+		case 'l':
+			with_latency = 1;
+			break;
 		case 'n':
 			n = atol(optarg);
 			break;
@@ -93,6 +110,29 @@ int main(int argc, char **argv)
 	o.y_true = yt;
 	o.y_pred = yp;
 	o.wall_seconds = 1;
+	if (with_scores || with_latency) {
+		/* scores leaning to the true label; latencies around a millisecond */
+		scores = bt_xmalloc((size_t)n * (size_t)k * sizeof(*scores));
+		latency = bt_xmalloc((size_t)n * sizeof(*latency));
+		for (i = 0; i < (size_t)n; i++) {
+			double sum = 0;
+			long j;
+
+			for (j = 0; j < k; j++) {
+				double s = bt_rng_uniform(&rng) + (j == yp[i] ? 1.0 : 0.0);
+
+				scores[i * (size_t)k + (size_t)j] = s;
+				sum += s;
+			}
+			for (j = 0; j < k; j++)
+				scores[i * (size_t)k + (size_t)j] /= sum;
+			latency[i] = 1e-3 * -log(bt_rng_uniform(&rng));
+		}
+		if (with_scores)
+			o.scores = scores;
+		if (with_latency)
+			o.latency = latency;
+	}
 	memset(&opts, 0, sizeof(opts));
 	opts.resamples = (int)resamples;
 	opts.seed = 1;
@@ -104,24 +144,28 @@ int main(int argc, char **argv)
 		double t0 = bt_monotonic();
 
 		free(vals);
-		if (bt_metrics_compute(&o, names, 2, &opts, &vals, &nv, NULL) != 0) {
+		if (bt_metrics_compute(&o, all ? NULL : names, all ? 0 : 2, &opts, &vals, &nv,
+		                       NULL) != 0) {
 			fprintf(stderr, "%s: %s\n", argv[0], bt_error_last());
 			return 3;
 		}
 		times[r] = bt_monotonic() - t0;
 	}
 	qsort(times, (size_t)repeats, sizeof(*times), cmp_double);
-	printf("bootstrap of accuracy and macro-F1: %ld examples, %ld labels, %ld resamples, "
-	       "%d threads\n",
-	       n, k, resamples, bt_boot_threads((int)threads));
+	printf("bootstrap of %s%s%s: %ld examples, %ld labels, %ld resamples, %d threads\n",
+	       all ? "every default metric" : "accuracy and macro-F1",
+	       with_scores ? ", with scores" : "", with_latency ? ", with latencies" : "", n, k,
+	       resamples, bt_boot_threads((int)threads));
 	printf("  best %.2f ms, median %.2f ms over %ld runs\n", times[0] * 1e3,
 	       times[repeats / 2] * 1e3, repeats);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < nv; i++)
 		printf("  %-8s %.8f  95%% CI [%.8f, %.8f]  se %.8f\n", vals[i].name, vals[i].value,
 		       vals[i].ci_low, vals[i].ci_high, vals[i].se);
 	free(vals);
 	free(times);
 	free(yt);
 	free(yp);
+	free(scores);
+	free(latency);
 	return 0;
 }

@@ -472,14 +472,18 @@ enum stat_kind {
 	ST_CHRF,      /* corpus chrF from per-example statistics */
 };
 
-/* Presorted scores for the weighted ROC AUC (see auc()). */
+/*
+ * What the weighted ROC AUC needs, laid out for one sequential pass per
+ * class: the units that have scores, in ascending order of the class's
+ * score, each with a flag saying whether it is of the class and whether it
+ * is the last of a run of tied scores.
+ */
+enum { AUC_POSITIVE = 1, AUC_TIE_END = 2 };
 struct auc_data {
-	size_t k;              /* label count */
-	size_t nclass;         /* classes scored: 1 (label 1) when k == 2, else k */
-	const int32_t *y;      /* true label, per resampling unit */
-	const double *score;   /* per unit, k scores (row-major) */
-	const uint32_t *order; /* nclass x ns: units with scores, ascending by the class's score */
-	size_t ns;
+	size_t nclass;              /* classes scored: 1 (label 1) when k == 2, else k */
+	size_t ns;                  /* units with scores */
+	const uint32_t *unit;       /* nclass x ns */
+	const unsigned char *flags; /* nclass x ns, AUC_* bits */
 };
 
 struct stat {
@@ -488,6 +492,7 @@ struct stat {
 	const double *a, *b;     /* per-unit values: v in a; r2: truth a, prediction b */
 	const struct auc_data *auc;
 	const uint32_t *chrf; /* per unit, 3 * CHRF_ORDER counts */
+	int dense;            /* every unit counts and every a is finite: 0 * a is 0 */
 	struct request *req;
 };
 
@@ -499,16 +504,25 @@ struct stat_set {
 
 static double weighted_mean(const struct stat *s, const uint32_t *w, size_t m)
 {
-	double sum = 0, cnt = 0;
+	double sum = 0;
+	uint64_t cnt = 0;
 	size_t i;
 
-	for (i = 0; i < m; i++) {
-		if (!w[i] || (s->in && !s->in[i]))
-			continue;
-		sum += w[i] * s->a[i];
-		cnt += w[i];
+	if (s->dense) {
+		/* no branch: about a third of the weights of a resample are 0 */
+		for (i = 0; i < m; i++) {
+			sum += w[i] * s->a[i];
+			cnt += w[i];
+		}
+	} else {
+		for (i = 0; i < m; i++) {
+			if (!w[i] || (s->in && !s->in[i]))
+				continue;
+			sum += w[i] * s->a[i];
+			cnt += w[i];
+		}
 	}
-	return cnt > 0 ? sum / cnt : NAN;
+	return cnt > 0 ? sum / (double)cnt : NAN;
 }
 
 /* sklearn's r2_score: NaN below two samples; 1 or 0 when the truth is constant. */
@@ -555,28 +569,24 @@ static double weighted_auc(const struct auc_data *d, const uint32_t *w)
 	size_t c, defined = 0;
 
 	for (c = 0; c < d->nclass; c++) {
-		int32_t label = d->nclass == 1 ? 1 : (int32_t)c;
-		const uint32_t *ord = d->order + c * d->ns;
-		double num = 0, below = 0, npos = 0, nneg = 0;
-		size_t i = 0;
+		const uint32_t *unit = d->unit + c * d->ns;
+		const unsigned char *flags = d->flags + c * d->ns;
+		double num = 0, below = 0, npos = 0, nneg = 0, pos = 0, neg = 0;
+		size_t i;
 
-		while (i < d->ns) {
-			double s = d->score[(size_t)ord[i] * d->k + (size_t)label], pos = 0,
-			       neg = 0;
+		for (i = 0; i < d->ns; i++) {
+			double wt = w[unit[i]], p = flags[i] & AUC_POSITIVE;
 
-			for (; i < d->ns && d->score[(size_t)ord[i] * d->k + (size_t)label] == s;
-			     i++) {
-				uint32_t u = ord[i];
-
-				if (d->y[u] == label)
-					pos += w[u];
-				else
-					neg += w[u];
+			/* no branch on the class: it is as good as random here */
+			pos += p * wt;
+			neg += wt - p * wt;
+			if (flags[i] & AUC_TIE_END) {
+				num += pos * below + 0.5 * pos * neg;
+				below += neg;
+				npos += pos;
+				nneg += neg;
+				pos = neg = 0;
 			}
-			num += pos * below + 0.5 * pos * neg;
-			below += neg;
-			npos += pos;
-			nneg += neg;
 		}
 		if (npos > 0 && nneg > 0) {
 			total += num / (npos * nneg);
@@ -629,21 +639,6 @@ static void stat_set_eval(const uint32_t *w, void *payload, double *out)
 	}
 }
 
-static void stat_add(struct stat_set *set, size_t *cap, struct request *req, enum stat_kind kind,
-                     const unsigned char *in, const double *a, const double *b)
-{
-	struct stat *s;
-
-	bt_grow(&set->st, cap, set->nst + 1, sizeof(*set->st));
-	s = &set->st[set->nst++];
-	memset(s, 0, sizeof(*s));
-	s->kind = kind;
-	s->in = in;
-	s->a = a;
-	s->b = b;
-	s->req = req;
-}
-
 static size_t count_in(const unsigned char *in, size_t m)
 {
 	size_t i, n = 0;
@@ -653,6 +648,28 @@ static size_t count_in(const unsigned char *in, size_t m)
 	for (i = 0; i < m; i++)
 		n += in[i] != 0;
 	return n;
+}
+
+static void stat_add(struct stat_set *set, size_t *cap, struct request *req, enum stat_kind kind,
+                     const unsigned char *in, const double *a, const double *b)
+{
+	struct stat *s;
+
+	bt_grow(&set->st, cap, set->nst + 1, sizeof(*set->st));
+	s = &set->st[set->nst++];
+	memset(s, 0, sizeof(*s));
+	s->kind = kind;
+	s->in = count_in(in, set->m) == set->m ? NULL : in; /* every unit: no mask to test */
+	s->a = a;
+	s->b = b;
+	s->req = req;
+	if (!s->in && a) {
+		size_t i;
+
+		s->dense = 1;
+		for (i = 0; i < set->m; i++)
+			s->dense &= isfinite(a[i]) != 0;
+	}
 }
 
 /*
@@ -893,10 +910,33 @@ static int classification(const struct bt_outcomes *o, const size_t *units, size
 		double *ll = bt_xmalloc(m * sizeof(double));
 		double *brier = bt_xmalloc(m * sizeof(double));
 		int32_t *y = bt_xmalloc(m * sizeof(*y));
-		double *score = NULL;
-		uint32_t *order = NULL;
-		struct auc_data auc = {k, k == 2 ? 1 : k, y, NULL, NULL, 0};
+		uint32_t *unit = NULL;
+		unsigned char *flags = NULL;
+		struct auc_data auc = {k == 2 ? 1 : k, 0, NULL, NULL};
+		size_t *su = bt_xmalloc(m * sizeof(*su));
 
+		/*
+		 * The resampling units in the order of the second label's score
+		 * (unscored last) when there are two labels: the AUC's pass then
+		 * reads a resample's weights in memory order, not at random.
+		 */
+		memcpy(su, units, m * sizeof(*su));
+		if (k == 2 && o->scores) {
+			double *key = bt_xmalloc(m * sizeof(*key));
+			uint32_t *perm = bt_xmalloc(m * sizeof(*perm));
+
+			for (i = 0; i < m; i++) {
+				const double *row = o->scores + units[i] * k;
+
+				key[i] = row_complete(row, k) ? row[1] : INFINITY;
+			}
+			bt_sort_index(key, perm, m);
+			for (i = 0; i < m; i++)
+				su[i] = units[perm[i]];
+			free(key);
+			free(perm);
+		}
+		units = su;
 		for (i = 0; i < m; i++) {
 			const double *row = o->scores ? o->scores + units[i] * k : NULL;
 
@@ -933,35 +973,41 @@ static int classification(const struct bt_outcomes *o, const size_t *units, size
 			}
 		}
 		if (set.nst) {
-			/* units with scores, their scores, and per class the order by score */
-			uint32_t *pos = bt_xmalloc(ns * sizeof(*pos));
+			/* per class, the scored units in order of the class's score */
+			uint32_t *pos = bt_xmalloc(ns * sizeof(*pos)), *ord;
 			double *col = bt_xmalloc(ns * sizeof(*col));
-			size_t s = 0;
+			size_t s = 0, j;
 
-			score = bt_xmalloc(m * k * sizeof(*score));
-			for (i = 0; i < m; i++) {
-				if (in[i]) {
-					memcpy(score + i * k, o->scores + units[i] * k,
-					       k * sizeof(*score));
+			for (i = 0; i < m; i++)
+				if (in[i])
 					pos[s++] = (uint32_t)i;
+			ord = bt_xmalloc(ns * sizeof(*ord));
+			unit = bt_xmalloc(auc.nclass * ns * sizeof(*unit));
+			flags = bt_xmalloc(auc.nclass * ns);
+			for (c = 0; c < auc.nclass; c++) {
+				int32_t label = auc.nclass == 1 ? 1 : (int32_t)c;
+
+				for (j = 0; j < ns; j++)
+					col[j] = o->scores[units[pos[j]] * k + (size_t)label];
+				bt_sort_index(col, ord, ns);
+				for (j = 0; j < ns; j++) {
+					uint32_t u = pos[ord[j]];
+
+					unit[c * ns + j] = u;
+					flags[c * ns + j] =
+					        (unsigned char)((y[u] == label ? AUC_POSITIVE : 0) |
+					                        (j + 1 == ns || col[ord[j + 1]] !=
+					                                                 col[ord[j]]
+					                                 ? AUC_TIE_END
+					                                 : 0));
 				}
 			}
-			order = bt_xmalloc(auc.nclass * ns * sizeof(*order));
-			for (c = 0; c < auc.nclass; c++) {
-				size_t label = auc.nclass == 1 ? 1 : c, j;
-				uint32_t *ord = order + c * ns;
-
-				for (j = 0; j < ns; j++)
-					col[j] = score[(size_t)pos[j] * k + label];
-				bt_sort_index(col, ord, ns);
-				for (j = 0; j < ns; j++)
-					ord[j] = pos[ord[j]];
-			}
-			auc.score = score;
-			auc.order = order;
 			auc.ns = ns;
+			auc.unit = unit;
+			auc.flags = flags;
 			free(pos);
 			free(col);
+			free(ord);
 			stat_set_run(&set, opts);
 		}
 		free(set.st);
@@ -969,8 +1015,9 @@ static int classification(const struct bt_outcomes *o, const size_t *units, size
 		free(ll);
 		free(brier);
 		free(y);
-		free(score);
-		free(order);
+		free(unit);
+		free(flags);
+		free(su);
 	}
 	return 0;
 }
