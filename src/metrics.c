@@ -1391,6 +1391,8 @@ int bt_metrics_compute(const struct bt_outcomes *o, const char *const *names, si
 	if (opts.resamples < 0)
 		return bt_error_set(BT_EINPUT, "negative number of bootstrap resamples (%d)",
 		                    opts.resamples);
+	if (o->n > UINT32_MAX)
+		return bt_error_set(BT_EINPUT, "too many examples for one task (%zu)", o->n);
 	rc = check_arrays(o);
 	if (rc)
 		return rc;

@@ -14,7 +14,11 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <math.h>
+#ifdef _OPENMP
 #include <omp.h>
+#else
+#define omp_set_num_threads(n) ((void)(n))
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -1004,6 +1008,29 @@ Test(bootstrap, seeds_change_the_intervals)
 	cr_assert_eq(bt_metrics_compute(&f.o, NULL, 0, &b, &vb, &nb, NULL), 0);
 	cr_expect_eq(va[0].value, vb[0].value);
 	cr_expect_neq(va[0].ci_low, vb[0].ci_low);
+	free(va);
+	free(vb);
+	fixture_free(&f);
+}
+
+Test(bootstrap, a_lower_level_gives_a_narrower_interval)
+{
+	struct fixture f;
+	struct bt_metric_opts a = opts_with(500), b = opts_with(500);
+	struct bt_metric_value *va, *vb;
+	size_t na, nb, i;
+
+	fixture_load(&f, "binary-scores");
+	b.level = 0.8;
+	cr_assert_eq(bt_metrics_compute(&f.o, NULL, 0, &a, &va, &na, NULL), 0);
+	cr_assert_eq(bt_metrics_compute(&f.o, NULL, 0, &b, &vb, &nb, NULL), 0);
+	for (i = 0; i < na; i++) {
+		if (isnan(va[i].ci_low))
+			continue;
+		cr_expect_lt(vb[i].ci_high - vb[i].ci_low, va[i].ci_high - va[i].ci_low, "%s",
+		             va[i].name);
+		cr_expect_eq(vb[i].se, va[i].se, "%s: the same resamples", va[i].name);
+	}
 	free(va);
 	free(vb);
 	fixture_free(&f);
