@@ -916,19 +916,19 @@ static int classification(const struct bt_outcomes *o, const size_t *units, size
 		size_t *su = bt_xmalloc(m * sizeof(*su));
 
 		/*
-		 * The resampling units in the order of the second label's score
-		 * (unscored last) when there are two labels: the AUC's pass then
-		 * reads a resample's weights in memory order, not at random.
+		 * The resampling units in the order of the first scored class's
+		 * score (unscored last): the AUC's pass over that class then reads
+		 * a resample's weights in memory order, not at random.
 		 */
 		memcpy(su, units, m * sizeof(*su));
-		if (k == 2 && o->scores) {
+		if (k >= 2 && o->scores) {
 			double *key = bt_xmalloc(m * sizeof(*key));
 			uint32_t *perm = bt_xmalloc(m * sizeof(*perm));
 
 			for (i = 0; i < m; i++) {
 				const double *row = o->scores + units[i] * k;
 
-				key[i] = row_complete(row, k) ? row[1] : INFINITY;
+				key[i] = row_complete(row, k) ? row[k == 2 ? 1 : 0] : INFINITY;
 			}
 			bt_sort_index(key, perm, m);
 			for (i = 0; i < m; i++)
