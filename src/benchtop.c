@@ -27,6 +27,8 @@ const struct bt_command bt_commands[] = {
         {"tag", cmd_tag, 0, "Add or remove tags on a run"},
         {"note", cmd_note, 0, "Set a run's note"},
         {"export", cmd_export, 0, "Export runs with their metrics (and samples)"},
+        {"run", cmd_run, BT_CMD_DB_CREATE, "Evaluate a suite against a model plugin"},
+        {"__worker", cmd_worker, BT_CMD_HIDDEN, "Run a plugin for an isolated evaluation"},
         {"gc", cmd_gc, 0, "Mark stale runs interrupted; compact the database"},
         {"suite", cmd_suite, 0, "Check suites, fetch their data, hash data files"},
         {"cache", cmd_cache, 0, "List, remove and collect cached data files"},

@@ -28,6 +28,7 @@ static const char usage[] =
         "usage: benchtop run SUITE -m PLUGIN [-p KEY=VALUE]... [-j N] [--limit N]\n"
         "                    [--task NAME]... [--seed S] [--name NAME] [--tag TAG]...\n"
         "                    [--no-samples] [--max-errors N] [--batch-size N]\n"
+        "                    [--no-isolate] [--timeout SECONDS] [--max-memory SIZE]\n"
         "\n"
         "Evaluate the benchmark suite SUITE (a YAML file) against a model plugin, store\n"
         "every prediction and metric in the results database tagged with the git commit,\n"
@@ -44,7 +45,12 @@ static const char usage[] =
         "  -t, --tag TAG         tag the run (repeatable)\n"
         "      --no-samples      do not store per-example predictions\n"
         "      --max-errors N    fail the run (exit 1) when more than N examples fail\n"
-        "      --batch-size N    examples per predict call (default: the plugin's choice)\n";
+        "      --batch-size N    examples per predict call (default: the plugin's choice)\n"
+        "      --isolate         run the plugin in worker processes, so that a crash, hang\n"
+        "                        or exit() costs one example, not the run (the default)\n"
+        "      --no-isolate      run the plugin inside benchtop (for debugging it)\n"
+        "      --timeout SECONDS fail an example whose predict call takes longer\n"
+        "      --max-memory SIZE limit each worker's address space (512M, 2G)\n";
 
 static volatile int cancel_flag;
 
@@ -199,6 +205,10 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 	        {"no-samples", no_argument, NULL, OPT_NO_SAMPLES},
 	        {"max-errors", required_argument, NULL, OPT_MAX_ERRORS},
 	        {"batch-size", required_argument, NULL, OPT_BATCH},
+	        {"isolate", no_argument, NULL, OPT_ISOLATE},
+	        {"no-isolate", no_argument, NULL, OPT_NO_ISOLATE},
+	        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	        {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -304,19 +314,21 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 			break;
 		case OPT_TIMEOUT:
 			if (bt_parse_double(optarg, &o.timeout) || !(o.timeout > 0)) {
-				exit_code = bt_cli_usage_error(ctx, usage,
-							       "--timeout needs a positive number of "
-							       "seconds, not '%s'",
-							       optarg);
+				exit_code =
+				        bt_cli_usage_error(ctx, usage,
+				                           "--timeout needs a positive number of "
+				                           "seconds, not '%s'",
+				                           optarg);
 				goto out;
 			}
 			break;
 		case OPT_MAX_MEMORY:
 			if (bt_parse_size(optarg, &o.max_memory) || o.max_memory < (16u << 20)) {
-				exit_code = bt_cli_usage_error(ctx, usage,
-							       "--max-memory needs a size of at least "
-							       "16M, such as 512M or 2G, not '%s'",
-							       optarg);
+				exit_code =
+				        bt_cli_usage_error(ctx, usage,
+				                           "--max-memory needs a size of at least "
+				                           "16M, such as 512M or 2G, not '%s'",
+				                           optarg);
 				goto out;
 			}
 			break;
@@ -336,8 +348,8 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 	}
 	if (o.no_isolate && (o.timeout > 0 || o.max_memory)) {
 		exit_code = bt_cli_usage_error(ctx, usage,
-					       "--timeout and --max-memory need isolation; drop "
-					       "--no-isolate");
+		                               "--timeout and --max-memory need isolation; drop "
+		                               "--no-isolate");
 		goto out;
 	}
 	if (!o.plugin) {

@@ -373,10 +373,14 @@ static int write_sample(struct writer *w, size_t i)
 	int correct = -1, rc;
 
 	sqlite3_reset(st);
+	/* Bindings outlive a reset: start from all-NULL so no value leaks between rows. */
+	sqlite3_clear_bindings(st);
 	sqlite3_bind_int64(st, 1, ts->task_id);
 	sqlite3_bind_int64(st, 2, (int64_t)t->test_index[i]);
 	sqlite3_bind_text(st, 3, ex->id, -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, 8, ts->latency[i]);
+	if (ex->text)
+		sqlite3_bind_text(st, 11, ex->text, -1, SQLITE_STATIC);
 	if (!ts->ok[i]) {
 		sqlite3_bind_null(st, 4);
 		sqlite3_bind_null(st, 6);
@@ -733,8 +737,8 @@ struct unit {
 	size_t errs;
 };
 
-static void record(struct unit *u, size_t j, const struct benchtop_prediction *p,
-		   const char *error, double latency)
+static void record(struct unit *u, size_t j, const struct benchtop_prediction *p, const char *error,
+                   double latency)
 {
 	struct task_state *ts = u->ts;
 	size_t i = u->base + j;
@@ -755,8 +759,8 @@ static void record(struct unit *u, size_t j, const struct benchtop_prediction *p
 	ts->ok[i] = 1;
 }
 
-static void pool_cb(void *payload, size_t j, const struct benchtop_prediction *p,
-		    const char *error, double latency)
+static void pool_cb(void *payload, size_t j, const struct benchtop_prediction *p, const char *error,
+                    double latency)
 {
 	record(payload, j, p, error, latency);
 }
@@ -767,7 +771,7 @@ static void pool_cb(void *payload, size_t j, const struct benchtop_prediction *p
  * isolated mode its own lane of worker processes.
  */
 static void predict_all(struct run_ctx *rc, struct task_state *ts, struct bt_instance **inst,
-			int ninst, struct bt_pool *pool, struct writer *w)
+                        int ninst, struct bt_pool *pool, struct writer *w)
 {
 	const struct bt_task *t = &ts->task;
 	size_t batch = rc->batch, unit = batch < UNIT_MIN ? UNIT_MIN : batch;
@@ -798,19 +802,22 @@ static void predict_all(struct run_ctx *rc, struct task_state *ts, struct bt_ins
 				size_t m = n - off < batch ? n - off : batch;
 				u.base = first + off;
 				if (pool) {
-					bt_pool_predict(pool, tid, &t->test[u.base], m, pool_cb, &u);
+					bt_pool_predict(pool, tid, &t->test[u.base], m, pool_cb,
+					                &u);
 					continue;
 				}
 				double t0 = bt_monotonic(), per;
 				int r = bt_instance_predict(mine, &t->test[u.base], m, pred);
 				per = (bt_monotonic() - t0) / (double)m;
 				for (j = 0; j < m; j++)
-					record(&u, j, r ? NULL : &pred[j], r ? bt_error_last() : NULL,
-					       per);
+					record(&u, j, r ? NULL : &pred[j],
+					       r ? bt_error_last() : NULL, per);
 			}
 			if (u.errs) {
-				size_t total = __atomic_add_fetch(&ts->errors, u.errs, __ATOMIC_RELAXED);
-				if (max_errors >= 0 && rc->errors_total + total > (size_t)max_errors) {
+				size_t total =
+				        __atomic_add_fetch(&ts->errors, u.errs, __ATOMIC_RELAXED);
+				if (max_errors >= 0 &&
+				    rc->errors_total + total > (size_t)max_errors) {
 					rc->too_many_errors = 1;
 					rc->stop = 1;
 				}
@@ -1096,14 +1103,36 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 	if (r)
 		goto out;
 	rc.desc = bt_plugin_desc(rc.plugin);
+	/*
+	 * Tasks of a type the plugin cannot do: an error when asked for by name,
+	 * otherwise skipped with a warning, so one suite can serve models of
+	 * different kinds (a classifier skips the regression task).
+	 */
 	for (i = 0; i < nsel; i++) {
 		const struct bt_task *t = &tasks[i].task;
-		if (!(rc.desc->tasks & BENCHTOP_TASK_BIT(t->info.type))) {
+		if (rc.desc->tasks & BENCHTOP_TASK_BIT(t->info.type))
+			continue;
+		if (o->ntasks) {
 			r = bt_error_set(
 			        BT_EINPUT, "plugin '%s' does not support %s tasks (task '%s')",
 			        rc.desc->name, bt_task_type_name(t->info.type), t->spec->name);
 			goto out;
 		}
+		report(o, BENCHTOP_LOG_WARN, "skipping task '%s': plugin '%s' does not do %s tasks",
+		       t->spec->name, rc.desc->name, bt_task_type_name(t->info.type));
+		bt_task_release(&tasks[i].task);
+		memmove(&tasks[i], &tasks[i + 1], (nsel - i - 1) * sizeof(*tasks));
+		nsel--;
+		prepared--;
+		i--;
+	}
+	if (!nsel) {
+		r = bt_error_set(BT_EINPUT, "plugin '%s' can do none of the tasks of suite '%s'",
+		                 rc.desc->name, suite->name);
+		goto out;
+	}
+	for (i = 0; i < nsel; i++) {
+		const struct bt_task *t = &tasks[i].task;
 		if ((rc.desc->flags & BENCHTOP_PLUGIN_NEEDS_TRAIN) && !t->n_train) {
 			r = bt_error_set(
 			        BT_EINPUT,

@@ -37,7 +37,7 @@
 extern char **environ;
 
 /* The descriptors a worker reads requests from and writes replies to. */
-#define WORKER_IN_FD 3
+#define WORKER_IN_FD  3
 #define WORKER_OUT_FD 4
 
 int bt_parse_size(const char *s, uint64_t *out)
@@ -92,7 +92,7 @@ struct lane {
 	int to, from; /* our ends of the pipes */
 	struct bt_buf in, out;
 	struct bt_arena arena;
-	int killed;   /* we sent SIGKILL (timeout), so the death is ours */
+	int killed; /* we sent SIGKILL (timeout), so the death is ours */
 };
 
 struct bt_pool {
@@ -178,7 +178,7 @@ static void reap(struct bt_pool *p, struct lane *l, char *why, size_t n)
 			snprintf(why, n, "signal 9 (SIGKILL), probably the kernel's OOM killer");
 		else
 			snprintf(why, n, "signal %d (%s)", WTERMSIG(status),
-				 signal_name(WTERMSIG(status)));
+			         signal_name(WTERMSIG(status)));
 	} else if (WIFEXITED(status)) {
 		snprintf(why, n, "exit status %d", WEXITSTATUS(status));
 	} else {
@@ -257,8 +257,9 @@ static int spawn(struct bt_pool *p, struct lane *l, char *why, size_t n)
 	if (rc) {
 		char cause[256];
 		reap(p, l, cause, sizeof(cause));
-		snprintf(why, n, "the plugin's worker died while creating and training the model: %s",
-			 cause);
+		snprintf(why, n,
+		         "the plugin's worker died while creating and training the model: %s",
+		         cause);
 		return BT_EPLUGIN;
 	}
 	if (type == BT_WIRE_ERROR) {
@@ -300,7 +301,7 @@ int bt_pool_start(struct bt_pool **out, const struct bt_pool_opts *o, int lanes)
 	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (len <= 0)
 		return bt_error_set(BT_ERROR, "cannot find the benchtop executable for workers: %s",
-				    strerror(errno));
+		                    strerror(errno));
 	exe[len] = '\0';
 	p = bt_xcalloc(1, sizeof(*p));
 	p->o = *o;
@@ -332,8 +333,8 @@ int bt_pool_start(struct bt_pool **out, const struct bt_pool_opts *o, int lanes)
 
 /* One request on a lane: 0 with predictions, or the failure's description. */
 static int request(struct bt_pool *p, struct lane *l, const struct benchtop_example *ex, size_t n,
-		   struct benchtop_prediction **pred, double *elapsed, char *why, size_t whyn,
-		   int *batch_error)
+                   struct benchtop_prediction **pred, double *elapsed, char *why, size_t whyn,
+                   int *batch_error)
 {
 	struct bt_wire_reader r;
 	uint8_t type;
@@ -383,7 +384,7 @@ static int request(struct bt_pool *p, struct lane *l, const struct benchtop_exam
 }
 
 int bt_pool_predict(struct bt_pool *pool, int lane, const struct benchtop_example *ex, size_t n,
-		    bt_pool_cb cb, void *payload)
+                    bt_pool_cb cb, void *payload)
 {
 	struct lane *l = &pool->lanes[lane];
 	struct benchtop_prediction *pred;
@@ -444,7 +445,7 @@ struct worker {
 };
 
 static void worker_log(void *payload, enum benchtop_log_level level, const char *plugin,
-		       const char *message)
+                       const char *message)
 {
 	struct worker *w = payload;
 	struct bt_buf b = BT_BUF_INIT;
@@ -469,7 +470,8 @@ static int worker_error(int fd, const char *msg)
 
 int bt_worker_main(int in_fd, int out_fd)
 {
-	struct bt_buf in = BT_BUF_INIT, out = BT_BUF_INIT;
+	/* INIT's buffer stays alive: the task info and train split point into it. */
+	struct bt_buf init = BT_BUF_INIT, in = BT_BUF_INIT, out = BT_BUF_INIT;
 	struct bt_arena init_arena = {0}, batch_arena = {0};
 	struct bt_params params = {0};
 	struct benchtop_task_info task;
@@ -491,11 +493,11 @@ int bt_worker_main(int in_fd, int out_fd)
 	dup2(STDERR_FILENO, STDOUT_FILENO);
 	signal(SIGPIPE, SIG_IGN);
 
-	rc = bt_wire_recv(in_fd, &type, &in, -1);
+	rc = bt_wire_recv(in_fd, &type, &init, -1);
 	if (rc || type != BT_WIRE_INIT)
 		return 3;
-	r.p = in.ptr;
-	r.end = in.ptr + in.len;
+	r.p = init.ptr;
+	r.end = init.ptr + init.len;
 	r.bad = 0;
 	if (bt_wire_get_u32(&r) != BT_WIRE_MAGIC)
 		return 3;
@@ -568,6 +570,7 @@ out:
 	bt_params_release(&params);
 	bt_arena_free(&batch_arena);
 	bt_arena_free(&init_arena);
+	bt_buf_free(&init);
 	bt_buf_free(&in);
 	bt_buf_free(&out);
 	free(pred);

@@ -58,13 +58,18 @@ struct bt_outcomes {
 	double wall_seconds;   /* elapsed time of the whole task, for throughput */
 };
 
+/* Options; a NULL pointer means every default (1000 resamples, seed 0). */
 struct bt_metric_opts {
 	int resamples; /* bootstrap resamples; 0: no intervals (NaN) */
 	uint64_t seed;
-	double level;  /* confidence level, default 0.95 */
-	int normalize; /* generation: normalise before exact match */
-	int k;         /* retrieval cutoff for recall@k and ndcg@k (default 10) */
-	int threads;   /* OpenMP threads for example resampling; 0: the default */
+	double level;  /* confidence level; 0 means the default, 0.95 */
+	int normalize; /* generation: normalise (bt_metrics_normalize) before exact match */
+	/*
+	 * Retrieval: the cutoff behind a sample's `correct` (a relevant id in
+	 * the top k; default 10).  Metric names carry their own ("ndcg@5").
+	 */
+	int k;
+	int threads; /* OpenMP threads for resampling; 0: OpenMP's default */
 };
 
 struct bt_metric_value {
@@ -95,8 +100,21 @@ int bt_metrics_direction(const char *name);
 /*
  * Compute `names` (plus, always, errors, latency_p50/p95/p99 and
  * throughput) over `o`.  *out is an array of *nout values the caller
- * frees.  For classification *confusion (if not NULL) receives a k*k
- * matrix (rows true, columns predicted; caller frees).
+ * frees: the requested metrics in the order given (repeats dropped), then
+ * the five every task has.  For classification *confusion (if not NULL)
+ * receives a k*k matrix (rows true, columns predicted; predictions of -1
+ * are in no column; caller frees).
+ *
+ * `names` NULL (or nnames 0) asks for the type's defaults, less log_loss,
+ * brier and roc_auc when no example has scores; asked for by name, those
+ * are reported as NaN with n 0 instead.  Without latencies (o->latency
+ * NULL) the latency percentiles are NaN.  Definitions, their agreement
+ * with scikit-learn and sacreBLEU, and the bootstrap: benchtop-metrics(7).
+ *
+ * Returns 0, or BT_EINPUT for an unknown metric name, a level outside
+ * (0, 1), negative resamples, missing arrays for the task type, or a
+ * label index out of range on a non-errored example.  Runs OpenMP
+ * parallel regions (see TRAPS.md on fork()).
  */
 int bt_metrics_compute(const struct bt_outcomes *o, const char *const *names, size_t nnames,
                        const struct bt_metric_opts *opts, struct bt_metric_value **out,
@@ -106,7 +124,20 @@ int bt_metrics_compute(const struct bt_outcomes *o, const char *const *names, si
  * The per-example view stored with each sample: whether it was correct
  * (1/0, or -1 where the task has no such notion, as in regression) and a
  * per-example score (the true label's probability, absolute error, token
- * F1, reciprocal rank; NaN when there is none).
+ * F1, reciprocal rank; NaN when there is none).  In detail:
+ *   classification   correct: y_pred == y_true; score: the true label's
+ *                    probability as log loss sees it (scores clipped to
+ *                    [eps, 1 - eps] and renormalised), so -log(score) is
+ *                    the example's log loss; NaN without scores
+ *   regression       correct -1; score |p - t|
+ *   generation       correct: exact match (normalised if opts->normalize);
+ *                    score: token F1
+ *   multiple_choice  correct: the right choice; score: 1 or 0
+ *   retrieval        correct: a relevant id in the top opts->k; score: the
+ *                    reciprocal rank of the first relevant id (0 if none;
+ *                    NaN when the example has no relevant ids)
+ * An errored example (ok[i] == 0) is not correct (0, or -1 for
+ * regression) and has score NaN.
  */
 void bt_metrics_sample(const struct bt_outcomes *o, size_t i, const struct bt_metric_opts *opts,
                        int *correct, double *score);
@@ -114,7 +145,8 @@ void bt_metrics_sample(const struct bt_outcomes *o, size_t i, const struct bt_me
 /*
  * Text normalisation used by exact match and token F1 (SQuAD's: lower
  * case, strip punctuation and the articles a/an/the, collapse blanks).
- * Returns a new string.
+ * Case folding and punctuation are ASCII's; white space is Unicode's (as
+ * Python's str.split()).  Returns a new string (never NULL; s may be NULL).
  */
 char *bt_metrics_normalize(const char *s);
 

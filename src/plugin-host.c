@@ -100,8 +100,28 @@ char **bt_plugin_search_path(void)
 		}
 		env = colon ? colon + 1 : NULL;
 	}
-	bt_grow(&dirs, &cap, n + 2, sizeof(*dirs));
+	bt_grow(&dirs, &cap, n + 3, sizeof(*dirs));
 	dirs[n++] = bt_xstrdup(bt_plugin_default_dir());
+	/*
+	 * Last, the bundled plugins of the build tree this benchtop was run
+	 * from (./build/benchtop finds ./build/plugins/.libs), so the program
+	 * works before `make install` too.
+	 */
+	{
+		char exe[4096];
+		ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (len > 0) {
+			char *dir, *libs;
+			exe[len] = '\0';
+			dir = bt_dirname(exe);
+			libs = bt_path_join(dir, "plugins/.libs");
+			free(dir);
+			if (access(libs, R_OK) == 0)
+				dirs[n++] = libs;
+			else
+				free(libs);
+		}
+	}
 	dirs[n] = NULL;
 	return dirs;
 }
