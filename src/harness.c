@@ -579,8 +579,8 @@ static int writer_start(struct writer *w, struct bt_store *s, struct task_state 
 	if (!o->no_samples) {
 		rc = bt_store_prepare(s, &w->ins,
 		                      "INSERT INTO samples (task_id, idx, example_id, prediction, "
-		                      "target, correct, score, latency, error, detail) "
-		                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+		                      "target, correct, score, latency, error, detail, input) "
+		                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 		if (rc)
 			return rc;
 	}
@@ -927,42 +927,71 @@ static const char *last_error_of(const struct task_state *ts)
 	return "unknown";
 }
 
-static int run_task(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t nt)
+/* What predicts a task: in-process instances, or a pool of worker processes. */
+struct executor {
+	struct bt_instance **inst;
+	int ninst;
+	struct bt_pool *pool;
+	int started;
+};
+
+/* Create (and fit) the task's model, in this process or in workers. */
+static int executor_start(struct run_ctx *rc, struct task_state *ts, struct executor *ex)
 {
-	struct bt_instance **inst = NULL;
-	struct bt_pool *pool = NULL;
+	struct bt_pool_opts po;
+
+	memset(ex, 0, sizeof(*ex));
+	ex->started = 1;
+	if (rc->o->no_isolate)
+		return create_instances(rc, ts, &ex->inst, &ex->ninst);
+	memset(&po, 0, sizeof(po));
+	po.plugin_path = bt_plugin_path(rc->plugin);
+	po.params = rc->o->params;
+	po.task = &ts->task.info;
+	po.train = ts->task.train;
+	po.n_train = ts->task.n_train;
+	po.timeout = rc->o->timeout;
+	po.max_memory = rc->o->max_memory;
+	po.log = rc->o->log;
+	po.log_payload = rc->o->payload;
+	return bt_pool_start(&ex->pool, &po, rc->nthreads);
+}
+
+static void executor_stop(struct executor *ex)
+{
+	bt_pool_stop(ex->pool);
+	if (ex->inst)
+		destroy_instances(ex->inst, ex->ninst);
+	memset(ex, 0, sizeof(*ex));
+}
+
+/*
+ * Evaluate one task.  `ex` may come already started (the first task's is
+ * started before the run exists, so that a model that cannot even be
+ * created writes nothing); run_task stops it either way.
+ */
+static int run_task(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t nt,
+                    struct executor *ex)
+{
 	struct writer w;
-	int ninst = 0, r;
+	int r;
 	double t0;
 
 	r = insert_task_row(rc, ts);
 	if (r)
-		return r;
-	progress_phase(rc, ts, ti, nt, BT_PHASE_FIT);
-	if (rc->o->no_isolate) {
-		r = create_instances(rc, ts, &inst, &ninst);
-	} else {
-		struct bt_pool_opts po;
-		memset(&po, 0, sizeof(po));
-		po.plugin_path = bt_plugin_path(rc->plugin);
-		po.params = rc->o->params;
-		po.task = &ts->task.info;
-		po.train = ts->task.train;
-		po.n_train = ts->task.n_train;
-		po.timeout = rc->o->timeout;
-		po.max_memory = rc->o->max_memory;
-		po.log = rc->o->log;
-		po.log_payload = rc->o->payload;
-		r = bt_pool_start(&pool, &po, rc->nthreads);
-	}
-	if (r)
 		goto out;
+	if (!ex->started) {
+		progress_phase(rc, ts, ti, nt, BT_PHASE_FIT);
+		r = executor_start(rc, ts, ex);
+		if (r)
+			goto out;
+	}
 	outcomes_init(ts, rc->nthreads);
 	r = writer_start(&w, rc->s, ts, rc->o, rc->run_id, ti, nt);
 	if (r)
 		goto out;
 	t0 = bt_monotonic();
-	predict_all(rc, ts, inst, ninst, pool, &w);
+	predict_all(rc, ts, ex->inst, ex->ninst, ex->pool, &w);
 	r = writer_finish(&w);
 	if (r)
 		goto out;
@@ -985,9 +1014,7 @@ static int run_task(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t
 	if (!r)
 		progress_phase(rc, ts, ti, nt, BT_PHASE_DONE);
 out:
-	bt_pool_stop(pool);
-	if (inst)
-		destroy_instances(inst, ninst);
+	executor_stop(ex);
 	return r;
 }
 
@@ -1069,6 +1096,7 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 	struct bt_run run;
 	struct run_ctx rc;
 	struct bt_task_opts topts;
+	struct executor first = {0};
 	size_t *sel = NULL, nsel = 0, i, prepared = 0;
 	char hash[65];
 	int r;
@@ -1182,6 +1210,11 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 		run.shard_count = o->shard_count;
 		run.shard_group = o->shard_group ? bt_xstrdup(o->shard_group) : NULL;
 	}
+	/* The first model is created (and trained) before the run exists: bad params write nothing. */
+	progress_phase(&rc, &tasks[0], 0, nsel, BT_PHASE_FIT);
+	r = executor_start(&rc, &tasks[0], &first);
+	if (r)
+		goto out;
 	r = bt_run_create(s, &run, &git, (const char *const *)(o->params ? o->params->keys : NULL),
 	                  (const char *const *)(o->params ? o->params->values : NULL),
 	                  o->params ? o->params->n : 0, o->tags, o->ntags);
@@ -1200,9 +1233,11 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 	}
 
 	for (i = 0; i < nsel && !r; i++) {
+		struct executor later = {0};
 		metric_opts(&tasks[i], o, rc.nthreads);
-		r = run_task(&rc, &tasks[i], i, nsel);
-		outcomes_release(&tasks[i]);
+		r = run_task(&rc, &tasks[i], i, nsel, i == 0 ? &first : &later);
+		if (tasks[i].ok)
+			outcomes_release(&tasks[i]);
 	}
 	out->examples = rc.examples_total;
 	out->errors = rc.errors_total;
@@ -1219,6 +1254,7 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 		r = bt_error_set(code, "%s", reason);
 	}
 out:
+	executor_stop(&first);
 	if (rc.plugin)
 		bt_plugin_unload(rc.plugin);
 	for (i = 0; i < prepared; i++)

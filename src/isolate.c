@@ -97,6 +97,7 @@ struct lane {
 
 struct bt_pool {
 	struct bt_pool_opts o;
+	struct sigaction old_pipe; /* restored by bt_pool_stop */
 	char *exe;
 	struct bt_buf init; /* the INIT payload, encoded once */
 	struct lane *lanes;
@@ -264,11 +265,12 @@ static int spawn(struct bt_pool *p, struct lane *l, char *why, size_t n)
 	}
 	if (type == BT_WIRE_ERROR) {
 		struct bt_wire_reader r = {l->in.ptr, l->in.ptr + l->in.len, 0};
+		int code = -(int)bt_wire_get_u32(&r);
 		const char *msg = bt_wire_get_str(&r, NULL);
 		snprintf(why, n, "%s", msg ? msg : "the worker failed to start");
 		bt_wire_send(l->to, BT_WIRE_QUIT, NULL);
 		reap(p, l, NULL, 0);
-		return BT_EPLUGIN;
+		return r.bad || code >= 0 ? BT_EPLUGIN : code;
 	}
 	if (type != BT_WIRE_READY) {
 		snprintf(why, n, "the worker answered INIT with frame type %u", type);
@@ -305,6 +307,17 @@ int bt_pool_start(struct bt_pool **out, const struct bt_pool_opts *o, int lanes)
 	exe[len] = '\0';
 	p = bt_xcalloc(1, sizeof(*p));
 	p->o = *o;
+	/*
+	 * A worker that dies closes its pipe; writing to it must be an error we
+	 * handle (EPIPE), not a SIGPIPE that kills the harness.
+	 */
+	{
+		struct sigaction ign;
+		memset(&ign, 0, sizeof(ign));
+		ign.sa_handler = SIG_IGN;
+		sigemptyset(&ign.sa_mask);
+		sigaction(SIGPIPE, &ign, &p->old_pipe);
+	}
 	p->exe = bt_xstrdup(exe);
 	p->nlanes = lanes < 1 ? 1 : lanes;
 	p->lanes = bt_xcalloc((size_t)p->nlanes, sizeof(*p->lanes));
@@ -325,7 +338,7 @@ int bt_pool_start(struct bt_pool **out, const struct bt_pool_opts *o, int lanes)
 	rc = spawn(p, &p->lanes[0], why, sizeof(why));
 	if (rc) {
 		bt_pool_stop(p);
-		return bt_error_set(rc == BT_EPLUGIN ? BT_EPLUGIN : BT_ERROR, "%s", why);
+		return bt_error_set(rc, "%s", why);
 	}
 	*out = p;
 	return 0;
@@ -366,7 +379,9 @@ static int request(struct bt_pool *p, struct lane *l, const struct benchtop_exam
 	r.end = l->in.ptr + l->in.len;
 	r.bad = 0;
 	if (type == BT_WIRE_ERROR) {
-		const char *msg = bt_wire_get_str(&r, NULL);
+		const char *msg;
+		bt_wire_get_u32(&r);
+		msg = bt_wire_get_str(&r, NULL);
 		snprintf(why, whyn, "%s", msg ? msg : "predict failed");
 		*batch_error = 1;
 		return BT_EPLUGIN;
@@ -435,6 +450,7 @@ void bt_pool_stop(struct bt_pool *p)
 	free(p->lanes);
 	bt_buf_free(&p->init);
 	free(p->exe);
+	sigaction(SIGPIPE, &p->old_pipe, NULL);
 	free(p);
 }
 
@@ -458,10 +474,12 @@ static void worker_log(void *payload, enum benchtop_log_level level, const char 
 	free(line);
 }
 
-static int worker_error(int fd, const char *msg)
+/* An ERROR frame: the failure's bt_status (so usage errors stay usage errors) and message. */
+static int worker_error(int fd, int code, const char *msg)
 {
 	struct bt_buf b = BT_BUF_INIT;
 
+	bt_wire_u32(&b, (uint32_t)-code);
 	bt_wire_str(&b, msg);
 	bt_wire_send(fd, BT_WIRE_ERROR, &b);
 	bt_buf_free(&b);
@@ -511,7 +529,7 @@ int bt_worker_main(int in_fd, int out_fd)
 	max_memory = bt_wire_get_u64(&r);
 	if (bt_wire_get_task(&r, &init_arena, &task) != 0 ||
 	    bt_wire_get_examples(&r, &init_arena, &train, &n_train, NULL, 0) != 0 || !path) {
-		worker_error(out_fd, "malformed INIT from the harness");
+		worker_error(out_fd, BT_EIO, "malformed INIT from the harness");
 		return 3;
 	}
 	task.n_train = n_train;
@@ -528,7 +546,7 @@ int bt_worker_main(int in_fd, int out_fd)
 	if (!rc && n_train)
 		rc = bt_instance_fit(inst, train, n_train);
 	if (rc) {
-		worker_error(out_fd, bt_error_last());
+		worker_error(out_fd, rc, bt_error_last());
 		goto out;
 	}
 	if (bt_wire_send(out_fd, BT_WIRE_READY, NULL))
@@ -546,14 +564,14 @@ int bt_worker_main(int in_fd, int out_fd)
 		r.bad = 0;
 		bt_arena_free(&batch_arena);
 		if (bt_wire_get_examples(&r, &batch_arena, &ex, &n, train, n_train) != 0) {
-			worker_error(out_fd, bt_error_last());
+			worker_error(out_fd, BT_EIO, bt_error_last());
 			continue;
 		}
 		bt_grow(&pred, &cap, n + 1, sizeof(*pred));
 		t0 = bt_monotonic();
 		rc = bt_instance_predict(inst, ex, n, pred);
 		if (rc) {
-			worker_error(out_fd, bt_error_last());
+			worker_error(out_fd, rc, bt_error_last());
 			continue;
 		}
 		bt_buf_reset(&out);

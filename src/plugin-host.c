@@ -85,6 +85,22 @@ const char *bt_plugin_default_dir(void)
 	return BT_PLUGINDIR;
 }
 
+/* Is `dir` (or the same directory by another name) among dirs[0..n)? */
+static int listed(char **dirs, size_t n, const char *dir)
+{
+	char *want = realpath(dir, NULL);
+	size_t i;
+	int found = 0;
+
+	for (i = 0; i < n && want && !found; i++) {
+		char *have = realpath(dirs[i], NULL);
+		found = have && strcmp(have, want) == 0;
+		free(have);
+	}
+	free(want);
+	return found;
+}
+
 char **bt_plugin_search_path(void)
 {
 	const char *env = getenv("BENCHTOP_PLUGIN_PATH");
@@ -116,7 +132,7 @@ char **bt_plugin_search_path(void)
 			dir = bt_dirname(exe);
 			libs = bt_path_join(dir, "plugins/.libs");
 			free(dir);
-			if (access(libs, R_OK) == 0)
+			if (access(libs, R_OK) == 0 && !listed(dirs, n, libs))
 				dirs[n++] = libs;
 			else
 				free(libs);

@@ -408,28 +408,37 @@ int bt_starts_with(const char *s, const char *prefix)
 
 size_t bt_edit_distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t *row;
-	size_t d;
+	/*
+	 * Optimal string alignment distance: Levenshtein plus transpositions
+	 * of neighbours, so "irsi" is one step from "iris", as a typist sees it.
+	 */
+	size_t la = strlen(a), lb = strlen(b), i, j, d;
+	size_t *m;
 
 	if (la > 64 || lb > 64)
 		return la > lb ? la : lb;
-	row = bt_xmalloc((lb + 1) * sizeof(*row));
+	m = bt_xmalloc((la + 1) * (lb + 1) * sizeof(*m));
+#define M(x, y) m[(x) * (lb + 1) + (y)]
+	for (i = 0; i <= la; i++)
+		M(i, 0) = i;
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		M(0, j) = j;
 	for (i = 1; i <= la; i++) {
-		size_t prev = row[0];
-		row[0] = i;
 		for (j = 1; j <= lb; j++) {
-			size_t cur = row[j];
-			size_t sub = prev + (a[i - 1] != b[j - 1]);
-			size_t del = row[j] + 1, ins = row[j - 1] + 1;
-			row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-			prev = cur;
+			size_t best = M(i - 1, j - 1) + (a[i - 1] != b[j - 1]);
+			if (M(i - 1, j) + 1 < best)
+				best = M(i - 1, j) + 1;
+			if (M(i, j - 1) + 1 < best)
+				best = M(i, j - 1) + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    M(i - 2, j - 2) + 1 < best)
+				best = M(i - 2, j - 2) + 1;
+			M(i, j) = best;
 		}
 	}
-	d = row[lb];
-	free(row);
+	d = M(la, lb);
+#undef M
+	free(m);
 	return d;
 }
 
