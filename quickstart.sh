@@ -75,10 +75,22 @@ if [ "$mode" = check ]; then
 	exit 0
 fi
 
-# The main job: a fresh demo database, shown.
+# The main job: evaluate the bundled tabular suite with every bundled model
+# (each trained on the suite's train split) into a fresh demo database, and
+# compare them, with 95% confidence intervals.
 demo="$top/build/demo"
 rm -rf "$demo"
 mkdir -p "$demo"
 export BENCHTOP_DB="$demo/benchtop.db"
-./benchtop init
-./benchtop ls
+cd "$top"
+for model in knn logreg gnb ridge majority; do
+	echo "quickstart: benchtop run suites/tabular.yaml -m $model"
+	./build/benchtop -q run suites/tabular.yaml -m "$model" --name "demo-$model" --tag demo
+done
+echo
+echo "quickstart: accuracy (F1 for breast cancer, R2 for diabetes) with 95% intervals:"
+./build/benchtop ls --ci -M iris/accuracy -M wine/accuracy -M breast_cancer/f1_macro \
+	-M digits/accuracy -M diabetes/r2 tag=demo
+echo
+echo "quickstart: the demo database is $BENCHTOP_DB; try:"
+echo "  BENCHTOP_DB=$BENCHTOP_DB ./build/benchtop show @"

@@ -15,7 +15,7 @@
 #include "util.h"
 
 static const char usage[] =
-        "usage: benchtop ls [-f FORMAT] [-s KEY] [-r] [-n N] [-M METRIC]... [FILTER...]\n"
+        "usage: benchtop ls [-f FORMAT] [-s KEY] [-r] [-n N] [-M METRIC]... [--ci] [FILTER...]\n"
         "\n"
         "List runs, newest first, that match the filter (all runs without one).\n"
         "\n"
@@ -39,6 +39,7 @@ struct ls_state {
 	double now;
 	char **metrics;
 	size_t nmetrics;
+	int ci; /* --ci: metric columns carry their intervals */
 	int c_id, c_uuid, c_status, c_started, c_ended, c_commit, c_sha, c_branch, c_dirty, c_kind,
 	        c_suite, c_suite_hash, c_model, c_model_version, c_name, c_duration, c_host, c_user,
 	        c_tags, c_params, c_metrics, c_note, c_progress;
@@ -80,45 +81,95 @@ static json_t *query_json(struct bt_store *s, const char *sql, int64_t id, int o
 	return out;
 }
 
-/* A metric column's value: TASK/METRIC exactly, or the mean over tasks (else the series' last value). */
-static double metric_value(struct bt_store *s, int64_t id, const char *name)
+struct mval {
+	double v, lo, hi; /* NaN when unknown */
+};
+
+/*
+ * A metric column's value: TASK/METRIC exactly (with its interval), or the
+ * mean over the run's tasks (no interval), else a series' last value.
+ */
+static struct mval metric_value(struct bt_store *s, int64_t id, const char *name)
 {
 	const char *slash = strchr(name, '/');
+	struct mval m = {NAN, NAN, NAN};
 	sqlite3_stmt *st;
-	double v = NAN;
 
 	if (slash) {
-		if (bt_store_prepare(s, &st,
-		                     "SELECT value FROM metrics WHERE run_id = ?1 AND "
-		                     "task = ?2 AND metric = ?3"))
-			return v;
-		char *task = bt_xstrndup(name, (size_t)(slash - name));
+		char *task;
+		if (bt_store_prepare(
+		            s, &st,
+		            "SELECT value, ci_low, ci_high FROM metrics WHERE run_id = ?1 AND "
+		            "task = ?2 AND metric = ?3"))
+			return m;
+		task = bt_xstrndup(name, (size_t)(slash - name));
 		sqlite3_bind_text(st, 2, task, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 3, slash + 1, -1, SQLITE_TRANSIENT);
 		free(task);
 	} else {
-		if (bt_store_prepare(s, &st,
-		                     "SELECT avg(value) FROM metrics WHERE run_id = ?1 AND "
-		                     "metric = ?2"))
-			return v;
+		if (bt_store_prepare(
+		            s, &st,
+		            "SELECT avg(value), NULL, NULL FROM metrics WHERE run_id = ?1 AND "
+		            "metric = ?2"))
+			return m;
 		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	}
 	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_double(st, 0);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		m.v = sqlite3_column_double(st, 0);
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			m.lo = sqlite3_column_double(st, 1);
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+			m.hi = sqlite3_column_double(st, 2);
+	}
 	sqlite3_finalize(st);
-	if (v == v)
-		return v;
+	if (m.v == m.v)
+		return m;
 	if (bt_store_prepare(s, &st,
 	                     "SELECT value FROM series WHERE run_id = ? AND key = ? ORDER BY "
 	                     "step DESC LIMIT 1"))
-		return v;
+		return m;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_double(st, 0);
+		m.v = sqlite3_column_double(st, 0);
 	sqlite3_finalize(st);
-	return v;
+	return m;
+}
+
+/* A metric cell: the value, or with --ci its interval too. */
+static void metric_cell(struct ls_state *ls, int col, struct mval m)
+{
+	char a[32], b[32], c[32];
+
+	if (!ls->ci) {
+		bt_table_real(ls->t, col, m.v);
+		return;
+	}
+	if (ls->machine) {
+		json_t *o;
+		if (m.v != m.v)
+			return;
+		o = json_object();
+		json_object_set_new(o, "value", json_real(m.v));
+		json_object_set_new(o, "ci_low", m.lo == m.lo ? json_real(m.lo) : json_null());
+		json_object_set_new(o, "ci_high", m.hi == m.hi ? json_real(m.hi) : json_null());
+		bt_table_json(ls->t, col, o);
+		return;
+	}
+	if (m.v != m.v)
+		return;
+	bt_format_real(a, sizeof(a), m.v, 4);
+	if (m.lo == m.lo && m.hi == m.hi) {
+		char *cell;
+		bt_format_real(b, sizeof(b), m.lo, 4);
+		bt_format_real(c, sizeof(c), m.hi, 4);
+		cell = bt_xasprintf("%s [%s, %s]", a, b, c);
+		bt_table_text(ls->t, col, cell);
+		free(cell);
+	} else {
+		bt_table_text(ls->t, col, a);
+	}
 }
 
 static int add_run(const struct bt_run *r, void *payload)
@@ -187,8 +238,8 @@ static int add_run(const struct bt_run *r, void *payload)
 		json_decref(tags);
 	}
 	for (i = 0; i < ls->nmetrics; i++)
-		bt_table_real(t, ls->c_metric0 + (int)i,
-		              metric_value(ls->store, r->id, ls->metrics[i]));
+		metric_cell(ls, ls->c_metric0 + (int)i,
+		            metric_value(ls->store, r->id, ls->metrics[i]));
 	return 0;
 }
 
@@ -235,7 +286,9 @@ static void build_columns(struct ls_state *ls)
 	bt_table_column_machine_only(t, ls->c_note);
 	for (i = 0; i < ls->nmetrics; i++) {
 		char *key = bt_xasprintf("metric:%s", ls->metrics[i]);
-		int c = bt_table_column(t, key, ls->metrics[i], BT_COL_REAL, 10);
+		int c = bt_table_column(
+		        t, key, ls->metrics[i],
+		        ls->ci ? (ls->machine ? BT_COL_JSON : BT_COL_TEXT) : BT_COL_REAL, 10);
 		if (i == 0)
 			ls->c_metric0 = c;
 		free(key);
@@ -245,10 +298,15 @@ static void build_columns(struct ls_state *ls)
 int cmd_ls(int argc, char **argv, struct bt_ctx *ctx)
 {
 	static const struct option opts[] = {
-	        {"format", required_argument, NULL, 'f'}, {"sort", required_argument, NULL, 's'},
-	        {"reverse", no_argument, NULL, 'r'},      {"limit", required_argument, NULL, 'n'},
-	        {"metric", required_argument, NULL, 'M'}, {"no-header", no_argument, NULL, 'H'},
-	        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	        {"format", required_argument, NULL, 'f'},
+	        {"sort", required_argument, NULL, 's'},
+	        {"reverse", no_argument, NULL, 'r'},
+	        {"limit", required_argument, NULL, 'n'},
+	        {"metric", required_argument, NULL, 'M'},
+	        {"no-header", no_argument, NULL, 'H'},
+	        {"ci", no_argument, NULL, 'I'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	struct bt_run_query q = {0};
 	struct ls_state ls;
@@ -284,6 +342,9 @@ int cmd_ls(int argc, char **argv, struct bt_ctx *ctx)
 			break;
 		case 'H':
 			no_header = 1;
+			break;
+		case 'I':
+			ls.ci = 1;
 			break;
 		case 'h':
 			bt_cli_print_usage(stdout, usage);

@@ -78,6 +78,16 @@ expect_rc 0 ls --format markdown
 expect_out '| ID |'
 ok "sorting, limits and markdown"
 
+expect_rc 0 ls --ci -M iris/accuracy name=alpha
+expect_out "0.9500 [0.9100, 0.9800]"
+expect_rc 0 ls --ci -M iris/accuracy name=alpha --format json
+printf '%s' "$out" | python3 -c '
+import json, sys
+m = json.load(sys.stdin)[0]["metric:iris/accuracy"]
+assert m == {"value": 0.95, "ci_low": 0.91, "ci_high": 0.98}, m
+' || fail "ls --ci --format json"
+ok "metric columns with confidence intervals"
+
 expect_rc 2 ls --format yaml
 expect_err "unknown format 'yaml'"
 expect_rc 2 ls --bogus
