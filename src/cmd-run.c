@@ -29,6 +29,7 @@ static const char usage[] =
         "                    [--task NAME]... [--seed S] [--name NAME] [--tag TAG]...\n"
         "                    [--no-samples] [--max-errors N] [--batch-size N]\n"
         "                    [--no-isolate] [--timeout SECONDS] [--max-memory SIZE]\n"
+        "                    [--offline] [--cache-dir DIR]\n"
         "\n"
         "Evaluate the benchmark suite SUITE (a YAML file) against a model plugin, store\n"
         "every prediction and metric in the results database tagged with the git commit,\n"
@@ -50,7 +51,9 @@ static const char usage[] =
         "                        or exit() costs one example, not the run (the default)\n"
         "      --no-isolate      run the plugin inside benchtop (for debugging it)\n"
         "      --timeout SECONDS fail an example whose predict call takes longer\n"
-        "      --max-memory SIZE limit each worker's address space (512M, 2G)\n";
+        "      --max-memory SIZE limit each worker's address space (512M, 2G)\n"
+        "      --offline         never download: data named by URL must be in the cache\n"
+        "      --cache-dir DIR   the dataset cache (default: $XDG_CACHE_HOME/benchtop/data)\n";
 
 static volatile int cancel_flag;
 
@@ -192,6 +195,8 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 		OPT_NO_ISOLATE,
 		OPT_TIMEOUT,
 		OPT_MAX_MEMORY,
+		OPT_OFFLINE,
+		OPT_CACHE_DIR,
 	};
 	static const struct option opts[] = {
 	        {"model", required_argument, NULL, 'm'},
@@ -209,11 +214,16 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 	        {"no-isolate", no_argument, NULL, OPT_NO_ISOLATE},
 	        {"timeout", required_argument, NULL, OPT_TIMEOUT},
 	        {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
+	        {"offline", no_argument, NULL, OPT_OFFLINE},
+	        {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
 	struct bt_harness_opts o;
 	struct bt_harness_result res;
+	struct bt_fetch_opts fetch;
+	struct bt_cli_fetch_progress *fp = NULL;
+	size_t fetch_failures = 0;
 	struct bt_params params = {0};
 	struct bt_store *s;
 	struct sigaction sa, old_int, old_term;
@@ -226,6 +236,9 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 
 	memset(&o, 0, sizeof(o));
 	o.max_errors = -1;
+	rc = bt_fetch_opts_init(&fetch);
+	if (rc)
+		return bt_cli_fail(ctx, rc);
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":m:p:j:t:h", opts, NULL)) != -1) {
@@ -332,6 +345,12 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 				goto out;
 			}
 			break;
+		case OPT_OFFLINE:
+			fetch.offline = 1;
+			break;
+		case OPT_CACHE_DIR:
+			fetch.cache_dir = optarg;
+			break;
 		case 'h':
 			bt_cli_print_usage(stdout, usage);
 			goto out;
@@ -374,6 +393,10 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 	o.log = on_log;
 	o.payload = &ui;
 	o.cancel = &cancel_flag;
+	fp = bt_cli_fetch_progress_new(ctx, 0);
+	fetch.progress = bt_cli_fetch_progress;
+	fetch.payload = fp;
+	o.fetch = &fetch;
 
 	rc = bt_cli_store(ctx, &s);
 	if (rc) {
@@ -388,6 +411,8 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	rc = bt_harness_run(s, &o, &res);
+	fetch_failures = bt_cli_fetch_progress_end(fp, 0);
+	fp = NULL;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	clear_bar(&ui);
@@ -404,7 +429,8 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 		}
 	}
 	if (rc) {
-		exit_code = bt_cli_fail(ctx, rc);
+		/* A failed download has already been reported, with its URL, as it happened. */
+		exit_code = fetch_failures ? bt_status_exit_code(rc) : bt_cli_fail(ctx, rc);
 		if (res.run_id)
 			fprintf(stderr, "benchtop: run %lld is marked %s\n", (long long)res.run_id,
 			        bt_run_status_name((enum bt_run_status)res.status));
@@ -414,6 +440,8 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 		printf("\nrun %lld (%s): %zu examples, %zu errors\n", (long long)res.run_id,
 		       res.uuid, res.examples, res.errors);
 out:
+	if (fp)
+		bt_cli_fetch_progress_end(fp, 0);
 	bt_params_release(&params);
 	free(tasks);
 	free(tags);

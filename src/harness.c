@@ -1174,6 +1174,23 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 	r = bt_suite_load(&suite, o->suite_path);
 	if (r)
 		goto out;
+	/* Data named by URL comes from the verified cache (fetched now if missing). */
+	for (i = 0; i < suite->ntasks; i++)
+		if (suite->tasks[i].test.url || suite->tasks[i].train.url)
+			break;
+	if (i < suite->ntasks) {
+		struct bt_fetch_opts defaults;
+		const struct bt_fetch_opts *fo = o->fetch;
+		if (!fo) {
+			r = bt_fetch_opts_init(&defaults);
+			if (r)
+				goto out;
+			fo = &defaults;
+		}
+		r = bt_fetch_suite(fo, suite);
+		if (r)
+			goto out;
+	}
 	r = select_tasks(suite, o, &sel, &nsel);
 	if (r)
 		goto out;
