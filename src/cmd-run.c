@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
@@ -30,6 +31,7 @@ static const char usage[] =
         "                    [--no-samples] [--max-errors N] [--batch-size N]\n"
         "                    [--no-isolate] [--timeout SECONDS] [--max-memory SIZE]\n"
         "                    [--offline] [--cache-dir DIR]\n"
+        "       benchtop run --resume RUN\n"
         "\n"
         "Evaluate the benchmark suite SUITE (a YAML file) against a model plugin, store\n"
         "every prediction and metric in the results database tagged with the git commit,\n"
@@ -53,7 +55,9 @@ static const char usage[] =
         "      --timeout SECONDS fail an example whose predict call takes longer\n"
         "      --max-memory SIZE limit each worker's address space (512M, 2G)\n"
         "      --offline         never download: data named by URL must be in the cache\n"
-        "      --cache-dir DIR   the dataset cache (default: $XDG_CACHE_HOME/benchtop/data)\n";
+        "      --cache-dir DIR   the dataset cache (default: $XDG_CACHE_HOME/benchtop/data)\n"
+        "      --resume RUN      finish an interrupted or failed run: predict only the\n"
+        "                        examples it has no sample for, with its own options\n";
 
 static volatile int cancel_flag;
 
@@ -181,6 +185,74 @@ static int parse_count(const char *arg, int64_t *out)
 	return bt_parse_int64(arg, out) == 0 && *out >= 0 ? 0 : -1;
 }
 
+/* Set while re-running a run's own command line for --resume. */
+static int64_t resuming;
+
+/*
+ * --resume RUN: run the run's own command again (its arguments after
+ * "run"), from the directory it was made in, telling the harness to keep
+ * what the run holds and do only the rest.
+ */
+static int resume(struct bt_ctx *ctx, const char *ref)
+{
+	struct bt_store *s;
+	struct bt_run run;
+	json_t *cmd = NULL;
+	char **args = NULL;
+	size_t i, start = 0, n;
+	int64_t id;
+	int rc;
+
+	rc = bt_cli_resolve(ctx, ref, &id);
+	if (rc)
+		return rc;
+	rc = bt_cli_store(ctx, &s);
+	if (!rc)
+		rc = bt_run_load(s, id, &run);
+	if (rc)
+		return bt_cli_fail(ctx, rc);
+	if (run.command)
+		cmd = json_loads(run.command, 0, NULL);
+	n = json_array_size(cmd);
+	for (i = 0; i < n; i++)
+		if (json_string_value(json_array_get(cmd, i)) &&
+		    strcmp(json_string_value(json_array_get(cmd, i)), "run") == 0) {
+			start = i;
+			break;
+		}
+	if (!run.kind || strcmp(run.kind, "eval") != 0 || i == n) {
+		bt_error_set(BT_EINPUT,
+		             "run %lld was not made by 'benchtop run': it cannot be resumed",
+		             (long long)id);
+		rc = bt_cli_fail(ctx, BT_EINPUT);
+		goto out;
+	}
+	/* Relative paths in the command (suite, plugin, params) meant the run's directory. */
+	if (run.cwd && chdir(run.cwd) != 0) {
+		bt_error_set(BT_EIO, "cannot resume run %lld: its directory '%s' is gone: %s",
+		             (long long)id, run.cwd, strerror(errno));
+		rc = bt_cli_fail(ctx, BT_EIO);
+		goto out;
+	}
+	if (run.cwd) {
+		free(ctx->cwd);
+		ctx->cwd = bt_xstrdup(run.cwd);
+	}
+	args = bt_xcalloc(n - start + 1, sizeof(char *));
+	for (i = start; i < n; i++)
+		args[i - start] = (char *)json_string_value(json_array_get(cmd, i));
+	if (!ctx->quiet)
+		fprintf(stderr, "benchtop: resuming run %lld\n", (long long)id);
+	resuming = id;
+	rc = cmd_run((int)(n - start), args, ctx);
+	resuming = 0;
+out:
+	free(args);
+	json_decref(cmd);
+	bt_run_release(&run);
+	return rc;
+}
+
 int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 {
 	enum {
@@ -197,6 +269,7 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 		OPT_MAX_MEMORY,
 		OPT_OFFLINE,
 		OPT_CACHE_DIR,
+		OPT_RESUME,
 	};
 	static const struct option opts[] = {
 	        {"model", required_argument, NULL, 'm'},
@@ -216,6 +289,7 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 	        {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
 	        {"offline", no_argument, NULL, OPT_OFFLINE},
 	        {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
+	        {"resume", required_argument, NULL, OPT_RESUME},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -224,6 +298,7 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 	struct bt_fetch_opts fetch;
 	struct bt_cli_fetch_progress *fp = NULL;
 	size_t fetch_failures = 0;
+	const char *resume_ref = NULL;
 	struct bt_params params = {0};
 	struct bt_store *s;
 	struct sigaction sa, old_int, old_term;
@@ -345,6 +420,9 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 				goto out;
 			}
 			break;
+		case OPT_RESUME:
+			resume_ref = optarg;
+			break;
 		case OPT_OFFLINE:
 			fetch.offline = 1;
 			break;
@@ -359,6 +437,17 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 			goto out;
 		}
 	}
+	if (resume_ref) {
+		if (resuming || optind < argc || argc > 3) {
+			exit_code = bt_cli_usage_error(ctx, usage,
+			                               "--resume RUN takes nothing else: the run's "
+			                               "own options are used");
+			goto out;
+		}
+		exit_code = resume(ctx, resume_ref);
+		goto out;
+	}
+	o.resume_id = resuming;
 	if (argc - optind != 1) {
 		exit_code = bt_cli_usage_error(ctx, usage,
 		                               argc - optind ? "run takes one suite"

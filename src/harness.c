@@ -72,9 +72,12 @@ struct task_state {
 	double *latency;
 	const char **error;
 	struct bt_arena *arenas; /* one per thread */
+	size_t *todo;            /* examples still to predict (all, unless resuming) */
+	size_t n_todo;
 	int nthreads;
 	size_t errors; /* updated atomically */
 	struct bt_metric_opts mopts;
+	int complete; /* resuming: this task was already finished */
 };
 
 /* A finished unit of examples, waiting for the writer. */
@@ -139,6 +142,10 @@ static void outcomes_init(struct task_state *ts, int nthreads)
 	ts->nthreads = nthreads;
 	ts->arenas = bt_xcalloc((size_t)nthreads, sizeof(*ts->arenas));
 	ts->ok = bt_xcalloc(n, 1);
+	ts->todo = bt_xcalloc(n + 1, sizeof(size_t));
+	for (i = 0; i < n; i++)
+		ts->todo[i] = i;
+	ts->n_todo = n;
 	ts->latency = bt_xcalloc(n, sizeof(double));
 	ts->error = bt_xcalloc(n, sizeof(char *));
 	memset(&ts->o, 0, sizeof(ts->o));
@@ -215,6 +222,7 @@ static void outcomes_release(struct task_state *ts)
 	for (i = 0; i < ts->nthreads; i++)
 		bt_arena_free(&ts->arenas[i]);
 	free(ts->arenas);
+	free(ts->todo);
 	free(ts->ok);
 	free(ts->latency);
 	free(ts->error);
@@ -556,7 +564,7 @@ static void *writer_main(void *arg)
 					w->pending = 0;
 				}
 				if (w->ins) {
-					w->pend[w->npend++] = batch[i].first + j;
+					w->pend[w->npend++] = w->ts->todo[batch[i].first + j];
 					rc = w->npend == ROWS_PER_INSERT ? flush_samples(w) : 0;
 					if (rc) {
 						bt_store_rollback(w->s);
@@ -620,6 +628,7 @@ static int writer_start(struct writer *w, struct bt_store *s, struct task_state 
 	w->task_index = task_index;
 	w->ntasks = ntasks;
 	w->started = w->last_commit = bt_monotonic();
+	w->done = ts->n - ts->n_todo; /* a resumed task starts with what it had */
 	if (!o->no_samples) {
 		rc = bt_store_prepare(s, &w->ins,
 		                      "INSERT INTO samples (task_id, idx, example_id, prediction, "
@@ -794,7 +803,7 @@ static void destroy_instances(struct bt_instance **inst, int n)
 /* Where the outcomes of one scheduled unit go. */
 struct unit {
 	struct task_state *ts;
-	size_t base;
+	const size_t *map; /* example index of each position of the batch */
 	struct bt_arena *arena;
 	size_t errs;
 };
@@ -803,7 +812,7 @@ static void record(struct unit *u, size_t j, const struct benchtop_prediction *p
                    double latency)
 {
 	struct task_state *ts = u->ts;
-	size_t i = u->base + j;
+	size_t i = u->map[j];
 	const char *why;
 
 	ts->latency[i] = latency;
@@ -828,16 +837,18 @@ static void pool_cb(void *payload, size_t j, const struct benchtop_prediction *p
 }
 
 /*
- * Predict every test example: units of work shared out dynamically over
- * the team; each thread uses its own instance (or the shared one), or in
- * isolated mode its own lane of worker processes.
+ * Predict the examples ts->todo[0..n_todo) (all of them, unless resuming):
+ * units of work shared out dynamically over the team; each thread uses its
+ * own instance (or the shared one), or in isolated mode its own lane of
+ * worker processes.  A batch is contiguous in the split when nothing is
+ * skipped, and gathered into a scratch array otherwise.
  */
 static void predict_all(struct run_ctx *rc, struct task_state *ts, struct bt_instance **inst,
                         int ninst, struct bt_pool *pool, struct writer *w)
 {
 	const struct bt_task *t = &ts->task;
 	size_t batch = rc->batch, unit = batch < UNIT_MIN ? UNIT_MIN : batch;
-	size_t nunits = (ts->n + unit - 1) / unit;
+	size_t nunits = (ts->n_todo + unit - 1) / unit;
 	int64_t max_errors = rc->o->max_errors;
 
 #pragma omp parallel num_threads(rc->nthreads)
@@ -848,13 +859,15 @@ static void predict_all(struct run_ctx *rc, struct task_state *ts, struct bt_ins
 #endif
 		struct bt_instance *mine = inst ? inst[ninst == 1 ? 0 : tid] : NULL;
 		struct benchtop_prediction *pred = bt_xcalloc(batch, sizeof(*pred));
+		struct benchtop_example *gather = bt_xcalloc(batch, sizeof(*gather));
 		struct unit u;
 
 		u.ts = ts;
 		u.arena = &ts->arenas[tid];
 #pragma omp for schedule(dynamic, 1)
 		for (size_t k = 0; k < nunits; k++) {
-			size_t first = k * unit, n = ts->n - first < unit ? ts->n - first : unit;
+			size_t first = k * unit;
+			size_t n = ts->n_todo - first < unit ? ts->n_todo - first : unit;
 			size_t off, j;
 
 			if (rc->stop || w->failed || cancelled(rc->o))
@@ -862,14 +875,20 @@ static void predict_all(struct run_ctx *rc, struct task_state *ts, struct bt_ins
 			u.errs = 0;
 			for (off = 0; off < n; off += batch) {
 				size_t m = n - off < batch ? n - off : batch;
-				u.base = first + off;
+				const size_t *map = ts->todo + first + off;
+				const struct benchtop_example *ex = &t->test[map[0]];
+				if (map[m - 1] - map[0] != m - 1) {
+					for (j = 0; j < m; j++)
+						gather[j] = t->test[map[j]];
+					ex = gather;
+				}
+				u.map = map;
 				if (pool) {
-					bt_pool_predict(pool, tid, &t->test[u.base], m, pool_cb,
-					                &u);
+					bt_pool_predict(pool, tid, ex, m, pool_cb, &u);
 					continue;
 				}
 				double t0 = bt_monotonic(), per;
-				int r = bt_instance_predict(mine, &t->test[u.base], m, pred);
+				int r = bt_instance_predict(mine, ex, m, pred);
 				per = (bt_monotonic() - t0) / (double)m;
 				for (j = 0; j < m; j++)
 					record(&u, j, r ? NULL : &pred[j],
@@ -886,6 +905,7 @@ static void predict_all(struct run_ctx *rc, struct task_state *ts, struct bt_ins
 			}
 			writer_push(w, first, n);
 		}
+		free(gather);
 		free(pred);
 	}
 }
@@ -989,6 +1009,134 @@ static const char *last_error_of(const struct task_state *ts)
 	return "unknown";
 }
 
+/* --- resuming -------------------------------------------------------------------------- */
+
+/* The position of the example with split index `idx` (test_index is increasing), or -1. */
+static ssize_t position_of(const struct bt_task *t, int64_t idx)
+{
+	size_t lo = 0, hi = t->n_test;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((int64_t)t->test_index[mid] < idx)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < t->n_test && (int64_t)t->test_index[lo] == idx ? (ssize_t)lo : -1;
+}
+
+/* Rebuild one example's outcome from its stored sample (the inverse of bind_sample). */
+static void restore_sample(struct task_state *ts, size_t i, sqlite3_stmt *st, struct bt_arena *a)
+{
+	const char *pred = (const char *)sqlite3_column_text(st, 1);
+	const char *error = (const char *)sqlite3_column_text(st, 3);
+	const char *detail = (const char *)sqlite3_column_text(st, 4);
+	json_t *d = detail ? json_loads(detail, 0, NULL) : NULL;
+	size_t j;
+
+	ts->latency[i] = sqlite3_column_double(st, 2);
+	if (error) {
+		ts->error[i] = arena_str(a, error);
+		ts->errors++;
+		json_decref(d);
+		return;
+	}
+	ts->ok[i] = 1;
+	switch (ts->task.info.type) {
+	case BENCHTOP_TASK_CLASSIFICATION: {
+		json_t *sc = json_object_get(d, "scores");
+		ts->y_pred[i] = pred ? label_index(ts, pred) : -1;
+		if (ts->y_pred[i] < 0)
+			ts->p_text[i] = arena_str(a, pred ? pred : "");
+		if (json_array_size(sc) == ts->k && ts->scores) {
+			for (j = 0; j < ts->k; j++)
+				ts->scores[i * ts->k + j] =
+				        json_number_value(json_array_get(sc, j));
+			ts->has_scores = 1;
+		}
+		break;
+	}
+	case BENCHTOP_TASK_REGRESSION:
+		/* Stored with the shortest exact decimal form: strtod gives the same double. */
+		ts->p_value[i] = pred ? strtod(pred, NULL) : NAN;
+		break;
+	case BENCHTOP_TASK_GENERATION:
+		ts->p_text[i] = arena_str(a, pred ? pred : "");
+		break;
+	case BENCHTOP_TASK_MULTIPLE_CHOICE:
+		ts->p_choice[i] = json_integer_value(json_object_get(d, "choice"));
+		break;
+	case BENCHTOP_TASK_RETRIEVAL: {
+		json_t *r = pred ? json_loads(pred, 0, NULL) : NULL;
+		const char **ids = bt_arena_alloc(a, (json_array_size(r) + 1) * sizeof(char *));
+		for (j = 0; j < json_array_size(r); j++)
+			ids[j] = arena_str(a, json_string_value(json_array_get(r, j)));
+		ts->ranking[i] = ids;
+		ts->n_ranking[i] = json_array_size(r);
+		json_decref(r);
+		break;
+	}
+	}
+	json_decref(d);
+}
+
+/*
+ * Resuming: pick up what the run already holds for this task.  A finished
+ * task (it has its metrics) is complete and skipped; an unfinished one gets
+ * its stored samples back as outcomes and predicts only the rest.
+ */
+static int restore_task(struct run_ctx *rc, struct task_state *ts)
+{
+	sqlite3_stmt *st;
+	int64_t id = 0;
+	int r, ended = 0;
+
+	r = bt_store_prepare(rc->s, &st,
+	                     "SELECT id, ended_at FROM tasks WHERE run_id = ? AND name = ?");
+	if (r)
+		return r;
+	sqlite3_bind_int64(st, 1, rc->run_id);
+	sqlite3_bind_text(st, 2, ts->task.spec->name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		ended = sqlite3_column_type(st, 1) != SQLITE_NULL;
+	}
+	sqlite3_finalize(st);
+	if (!id)
+		return 0; /* never started: a fresh task */
+	ts->task_id = id;
+	if (ended) {
+		ts->complete = 1;
+		return 0;
+	}
+	r = bt_store_prepare(rc->s, &st,
+	                     "SELECT idx, prediction, latency, error, detail FROM samples "
+	                     "WHERE task_id = ? ORDER BY idx");
+	if (r)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	memset(ts->todo, 0xff, ts->n * sizeof(size_t)); /* (size_t)-1: not yet known */
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		ssize_t i = position_of(&ts->task, sqlite3_column_int64(st, 0));
+		if (i < 0)
+			continue;
+		restore_sample(ts, (size_t)i, st, &ts->arenas[0]);
+		ts->todo[i] = 0; /* done */
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE)
+		return bt_store_error(rc->s, r, "cannot read the run's samples");
+	{
+		size_t i, n = 0;
+		for (i = 0; i < ts->n; i++)
+			if (ts->todo[i] == (size_t)-1)
+				ts->todo[n++] = i;
+		ts->n_todo = n;
+	}
+	return 0;
+}
+
 /* What predicts a task: in-process instances, or a pool of worker processes. */
 struct executor {
 	struct bt_instance **inst;
@@ -1039,16 +1187,23 @@ static int run_task(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t
 	int r;
 	double t0;
 
-	r = insert_task_row(rc, ts);
-	if (r)
-		goto out;
-	if (!ex->started) {
+	outcomes_init(ts, rc->nthreads);
+	if (rc->o->resume_id) {
+		r = restore_task(rc, ts);
+		if (r || ts->complete)
+			goto out;
+	}
+	if (!ts->task_id) {
+		r = insert_task_row(rc, ts);
+		if (r)
+			goto out;
+	}
+	if (!ex->started && ts->n_todo) {
 		progress_phase(rc, ts, ti, nt, BT_PHASE_FIT);
 		r = executor_start(rc, ts, ex);
 		if (r)
 			goto out;
 	}
-	outcomes_init(ts, rc->nthreads);
 	r = writer_start(&w, rc->s, ts, rc->o, rc->run_id, ti, nt);
 	if (r)
 		goto out;
@@ -1118,6 +1273,67 @@ static int select_tasks(const struct bt_suite *suite, const struct bt_harness_op
 			(*out)[(*n)++] = (size_t)idx;
 	}
 	return 0;
+}
+
+/*
+ * May run `old` be resumed with these options?  Everything that shapes its
+ * results must be as it was: the suite's data, the plugin binary, the
+ * params and the seed.
+ */
+static int check_resume(struct bt_store *s, const struct bt_harness_opts *o,
+                        const struct bt_run *old, const char *hash, const char *plugin_sha,
+                        const char *model)
+{
+	sqlite3_stmt *st;
+	size_t n = 0, i;
+	int r;
+
+	if (old->status == BT_RUN_FINISHED)
+		return bt_error_set(BT_EINPUT, "run %lld is finished: there is nothing to resume",
+		                    (long long)old->id);
+	if (old->status == BT_RUN_RUNNING && !bt_run_is_stale(old, bt_now()))
+		return bt_error_set(BT_EINPUT,
+		                    "run %lld is still running (pid %lld on %s); resume it once it "
+		                    "has stopped",
+		                    (long long)old->id, (long long)old->pid,
+		                    old->host ? old->host : "?");
+	if (!old->kind || strcmp(old->kind, "eval") != 0)
+		return bt_error_set(BT_EINPUT, "run %lld is not an evaluation", (long long)old->id);
+	if (!old->suite_hash || strcmp(old->suite_hash, hash) != 0)
+		return bt_error_set(BT_EINPUT,
+		                    "cannot resume run %lld: the suite or its data changed since "
+		                    "(sha256 %.12s then, %.12s now)",
+		                    (long long)old->id, old->suite_hash ? old->suite_hash : "?",
+		                    hash);
+	if (!old->plugin_sha256 || strcmp(old->plugin_sha256, plugin_sha) != 0)
+		return bt_error_set(BT_EINPUT,
+		                    "cannot resume run %lld: plugin '%s' is not the binary it was "
+		                    "made with (sha256 %.12s then, %.12s now)",
+		                    (long long)old->id, model,
+		                    old->plugin_sha256 ? old->plugin_sha256 : "?", plugin_sha);
+	if (old->seed != (int64_t)(o->has_seed ? o->seed : 0))
+		return bt_error_set(BT_EINPUT, "cannot resume run %lld: it used seed %lld",
+		                    (long long)old->id, (long long)old->seed);
+	r = bt_store_prepare(s, &st, "SELECT key, value FROM params WHERE run_id = ?");
+	if (r)
+		return r;
+	sqlite3_bind_int64(st, 1, old->id);
+	while (!r && sqlite3_step(st) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+		const char *v = (const char *)sqlite3_column_text(st, 1);
+		const char *now = o->params ? bt_params_get(o->params, k) : NULL;
+		n++;
+		if (!now || strcmp(now, v) != 0)
+			r = bt_error_set(BT_EINPUT,
+			                 "cannot resume run %lld: it had param %s=%s, not %s",
+			                 (long long)old->id, k, v, now ? now : "unset");
+	}
+	sqlite3_finalize(st);
+	for (i = 0; !r && o->params && i < o->params->n; i++)
+		if (i >= n)
+			r = bt_error_set(BT_EINPUT, "cannot resume run %lld: it had no param '%s'",
+			                 (long long)old->id, o->params->keys[i]);
+	return r;
 }
 
 /* The suite's path as recorded: relative to the work tree's top when inside it. */
@@ -1289,19 +1505,40 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 		run.shard_count = o->shard_count;
 		run.shard_group = o->shard_group ? bt_xstrdup(o->shard_group) : NULL;
 	}
-	/* The first model is created (and trained) before the run exists: bad params write nothing. */
-	progress_phase(&rc, &tasks[0], 0, nsel, BT_PHASE_FIT);
-	r = executor_start(&rc, &tasks[0], &first);
-	if (r)
-		goto out;
-	r = bt_run_create(s, &run, &git, (const char *const *)(o->params ? o->params->keys : NULL),
-	                  (const char *const *)(o->params ? o->params->values : NULL),
-	                  o->params ? o->params->n : 0, o->tags, o->ntags);
-	if (r)
-		goto out;
+	if (o->resume_id) {
+		/* Resuming: the run exists; everything that shapes results must match it. */
+		bt_run_release(&run);
+		r = bt_run_load(s, o->resume_id, &run);
+		if (!r)
+			r = check_resume(s, o, &run, hash, bt_plugin_sha256(rc.plugin),
+			                 rc.desc->name);
+		if (r)
+			goto out;
+		if (git.sha[0] && run.git_sha && strcmp(git.sha, run.git_sha) != 0)
+			report(o, BENCHTOP_LOG_WARN,
+			       "resuming run %lld made at commit %.12s while HEAD is %.12s; the "
+			       "run "
+			       "keeps its commit",
+			       (long long)run.id, run.git_sha, git.sha);
+		r = bt_run_reopen(s, run.id);
+		if (r)
+			goto out;
+	} else {
+		/* The first model is created (and trained) before the run exists: bad params write nothing. */
+		progress_phase(&rc, &tasks[0], 0, nsel, BT_PHASE_FIT);
+		r = executor_start(&rc, &tasks[0], &first);
+		if (r)
+			goto out;
+		r = bt_run_create(s, &run, &git,
+		                  (const char *const *)(o->params ? o->params->keys : NULL),
+		                  (const char *const *)(o->params ? o->params->values : NULL),
+		                  o->params ? o->params->n : 0, o->tags, o->ntags);
+		if (r)
+			goto out;
+	}
 	rc.run_id = out->run_id = run.id;
 	memcpy(out->uuid, run.uuid, sizeof(out->uuid));
-	if (git.sha[0]) {
+	if (git.sha[0] && !o->resume_id) {
 		struct bt_git_commit c;
 		/* Commit metadata is a cache for views: failing to store it is not fatal. */
 		if (bt_git_commit_lookup(&c, o->cwd, git.sha) == 0) {

@@ -59,6 +59,12 @@ struct bt_harness_opts {
 	uint32_t shard_index, shard_count; /* shard_count 0: no sharding */
 	const char *shard_group;
 	const char *command_json; /* the command line, as a JSON array */
+	/*
+	 * Resume this run (an interrupted or failed one): only examples without
+	 * a sample are predicted, with the same suite data, plugin, params and
+	 * seed (checked), and metrics are computed over all of them.
+	 */
+	int64_t resume_id;
 	/* How to fetch data a suite names by URL (NULL: defaults, no progress). */
 	const struct bt_fetch_opts *fetch;
 	int no_isolate;      /* run the plugin in this process (for debugging) */

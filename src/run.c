@@ -321,6 +321,31 @@ int bt_run_finish(struct bt_store *s, int64_t id, enum bt_run_status status, con
 	return rc;
 }
 
+int bt_run_reopen(struct bt_store *s, int64_t id)
+{
+	static const char sql[] =
+	        "UPDATE runs SET status = 'running', status_reason = NULL, "
+	        "ended_at = NULL, heartbeat_at = ?2, pid = ?3, host = ?4 "
+	        "WHERE id = ?1 AND status IN ('interrupted', 'failed', 'running')";
+	sqlite3_stmt *st;
+	char *host = bt_hostname();
+	int rc = bt_store_prepare(s, &st, sql);
+
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_double(st, 2, bt_now());
+		sqlite3_bind_int64(st, 3, (int64_t)getpid());
+		sqlite3_bind_text(st, 4, host, -1, SQLITE_TRANSIENT);
+		rc = bt_store_step_done(s, st, "cannot reopen run");
+		if (!rc && sqlite3_changes(bt_store_handle(s)) == 0)
+			rc = bt_error_set(BT_EINPUT, "run %lld cannot be resumed: it is finished",
+			                  (long long)id);
+		sqlite3_finalize(st);
+	}
+	free(host);
+	return rc;
+}
+
 int bt_run_heartbeat(struct bt_store *s, int64_t id, int64_t done, int64_t total)
 {
 	static const char sql[] = "UPDATE runs SET heartbeat_at = ?2, progress_done = ?3, "

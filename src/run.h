@@ -4,8 +4,9 @@
  * runs through a compiled filter.
  *
  * A run is one evaluation (`eval`) or one tracked command (`exec`).  Its
- * status moves from running to finished, failed or interrupted, and never
- * back.  All writes here are single short transactions.
+ * status moves from running to finished, failed or interrupted; only a
+ * resumed evaluation goes back to running.  All writes here are single
+ * short transactions.
  */
 #ifndef BT_RUN_H
 #define BT_RUN_H
@@ -73,6 +74,12 @@ int bt_run_load(struct bt_store *s, int64_t id, struct bt_run *out);
 
 /* Move a run to its final status (sets ended_at). */
 int bt_run_finish(struct bt_store *s, int64_t id, enum bt_run_status status, const char *reason);
+
+/*
+ * Put a run that ended (interrupted or failed) back in `running`, owned by
+ * this process, for resuming it.
+ */
+int bt_run_reopen(struct bt_store *s, int64_t id);
 
 /* Record liveness and progress of a running run. */
 int bt_run_heartbeat(struct bt_store *s, int64_t id, int64_t done, int64_t total);

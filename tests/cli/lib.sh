@@ -72,10 +72,10 @@ run_bt() {
 }
 
 expect_rc() {
-	want=$1
+	want_rc_=$1
 	shift
 	run_bt "$@"
-	[ "$rc" = "$want" ] || fail "benchtop $* exited $rc, expected $want"
+	[ "$rc" = "$want_rc_" ] || fail "benchtop $* exited $rc, expected $want_rc_"
 }
 
 expect_out() {

@@ -5,11 +5,16 @@
  *   -p mode=segv|abort|bus|exit|hang|oom|none   what to do on a bad example
  *   -p every=N    misbehave on examples whose index % N == N - 1 (default 100)
  *   -p at=I       misbehave on the example with index I only (overrides every)
+ *   -p delay_ms=D sleep D milliseconds per example (to have time to kill a run)
+ *   -p noise=true predict the sum plus 0.1 sin(index) (regression) and the label
+ *                 of index modulo the number of labels (classification), so that
+ *                 metrics are not trivial
  *
  * Otherwise it predicts the sum of the features (regression) or the first
  * label (classification).  It is thread-safe and batches, so a bad example
  * takes a whole batch down with it and the harness must find the culprit.
  */
+#include <math.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,7 +25,8 @@
 
 struct crashy {
 	char mode[16];
-	int64_t every, at;
+	int64_t every, at, delay_ms;
+	int noise;
 	const struct benchtop_task_info *task;
 };
 
@@ -36,7 +42,9 @@ static int create(void **instance, const struct benchtop_host *host,
 	c->task = task;
 	if (host->param_string(host, "mode", "none", &mode) ||
 	    host->param_int(host, "every", 100, &c->every) ||
-	    host->param_int(host, "at", -1, &c->at))
+	    host->param_int(host, "at", -1, &c->at) ||
+	    host->param_int(host, "delay_ms", 0, &c->delay_ms) ||
+	    host->param_bool(host, "noise", 0, &c->noise))
 		return 1;
 	strncpy(c->mode, mode, sizeof(c->mode) - 1);
 	if (c->every < 1)
@@ -85,12 +93,16 @@ static int predict(void *instance, const struct benchtop_example *examples, size
 		double sum = 0;
 		if (bad(c, examples[i].index))
 			misbehave(c);
+		if (c->delay_ms > 0)
+			usleep((useconds_t)c->delay_ms * 1000);
 		for (size_t j = 0; j < examples[i].n_features; j++)
 			if (examples[i].features[j] == examples[i].features[j])
 				sum += examples[i].features[j];
-		out[i].value = sum;
+		out[i].value = c->noise ? sum + 0.1 * sin((double)examples[i].index) : sum;
 		if (c->task->n_labels)
-			out[i].label = c->task->labels[0];
+			out[i].label =
+			        c->task->labels[c->noise ? examples[i].index % c->task->n_labels
+			                                 : 0];
 	}
 	return 0;
 }
