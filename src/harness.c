@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -1235,6 +1236,86 @@ out:
 	return r;
 }
 
+/* --- heartbeat ------------------------------------------------------------------------- */
+
+/*
+ * While a run is alive its heartbeat moves, even through a long fit when no
+ * sample is written: a thread with its own connection touches the run every
+ * BEAT_SECONDS, so that `ls` and the dashboard only call a run stale when
+ * its process is really gone.
+ */
+#define BEAT_SECONDS 10.0
+
+struct beat {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop, started;
+	struct bt_store *s;
+	int64_t run_id;
+};
+
+static void *beat_main(void *arg)
+{
+	struct beat *b = arg;
+
+	pthread_mutex_lock(&b->mu);
+	while (!b->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += (time_t)BEAT_SECONDS;
+		if (pthread_cond_timedwait(&b->cv, &b->mu, &ts) == 0 || b->stop)
+			continue;
+		pthread_mutex_unlock(&b->mu);
+		{
+			sqlite3_stmt *st;
+			if (bt_store_prepare(b->s, &st, "UPDATE runs SET heartbeat_at = ? WHERE id = ?") ==
+			    0) {
+				sqlite3_bind_double(st, 1, bt_now());
+				sqlite3_bind_int64(st, 2, b->run_id);
+				/* A missed beat is harmless; the next one comes soon. */
+				bt_store_step_done(b->s, st, "heartbeat");
+				sqlite3_finalize(st);
+			}
+		}
+		pthread_mutex_lock(&b->mu);
+	}
+	pthread_mutex_unlock(&b->mu);
+	return NULL;
+}
+
+static void beat_start(struct beat *b, const char *path, int64_t run_id)
+{
+	memset(b, 0, sizeof(*b));
+	b->run_id = run_id;
+	if (bt_store_open(&b->s, path, 0) != 0) {
+		bt_error_clear();
+		return;
+	}
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv, NULL);
+	if (pthread_create(&b->thread, NULL, beat_main, b) != 0) {
+		bt_store_close(b->s);
+		return;
+	}
+	b->started = 1;
+}
+
+static void beat_stop(struct beat *b)
+{
+	if (!b->started)
+		return;
+	pthread_mutex_lock(&b->mu);
+	b->stop = 1;
+	pthread_cond_signal(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+	pthread_join(b->thread, NULL);
+	pthread_mutex_destroy(&b->mu);
+	pthread_cond_destroy(&b->cv);
+	bt_store_close(b->s);
+	b->started = 0;
+}
+
 /* --- the whole run -------------------------------------------------------------------- */
 
 static int select_tasks(const struct bt_suite *suite, const struct bt_harness_opts *o, size_t **out,
@@ -1375,6 +1456,7 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 	struct run_ctx rc;
 	struct bt_task_opts topts;
 	struct executor first = {0};
+	struct beat beat = {0};
 	size_t *sel = NULL, nsel = 0, i, prepared = 0;
 	char hash[65];
 	int r;
@@ -1548,6 +1630,7 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 		bt_error_clear();
 	}
 
+	beat_start(&beat, bt_store_path(s), run.id);
 	for (i = 0; i < nsel && !r; i++) {
 		struct executor later = {0};
 		metric_opts(&tasks[i], o, rc.nthreads);
@@ -1555,6 +1638,7 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 		if (tasks[i].ok)
 			outcomes_release(&tasks[i]);
 	}
+	beat_stop(&beat);
 	out->examples = rc.examples_total;
 	out->errors = rc.errors_total;
 	if (!r) {
