@@ -1269,7 +1269,8 @@ static void *beat_main(void *arg)
 		pthread_mutex_unlock(&b->mu);
 		{
 			sqlite3_stmt *st;
-			if (bt_store_prepare(b->s, &st, "UPDATE runs SET heartbeat_at = ? WHERE id = ?") ==
+			if (bt_store_prepare(b->s, &st,
+			                     "UPDATE runs SET heartbeat_at = ? WHERE id = ?") ==
 			    0) {
 				sqlite3_bind_double(st, 1, bt_now());
 				sqlite3_bind_int64(st, 2, b->run_id);

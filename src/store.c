@@ -53,10 +53,11 @@ int bt_store_error(struct bt_store *s, int rc, const char *what)
 	}
 	switch (rc & 0xff) {
 	case SQLITE_FULL:
-		return bt_error_set(BT_ENOSPC,
-				    "%s: disk full (or file size limit reached) writing database '%s'; "
-				    "nothing was half-written: free space and retry",
-				    what, path);
+		return bt_error_set(
+		        BT_ENOSPC,
+		        "%s: disk full (or file size limit reached) writing database '%s'; "
+		        "nothing was half-written: free space and retry",
+		        what, path);
 	case SQLITE_READONLY:
 		return bt_error_set(BT_EREADONLY, "%s: database '%s' is read-only", what, path);
 	case SQLITE_NOTADB:
@@ -98,30 +99,27 @@ static int pragma_int(struct bt_store *s, const char *sql, int *out)
 }
 
 /*
- * Check the first bytes ourselves before SQLite sees the file: SQLite would
- * happily treat a zero-length file as an empty database, and we want to
- * name the problem precisely for anything else.
+ * Is the file empty?  An empty file is a database to initialise; anything
+ * else must identify itself to SQLite (see bt_store_open).
+ *
+ * Only stat(): opening and closing the file ourselves would release every
+ * POSIX lock this process holds on it (fcntl locks belong to the process,
+ * not the descriptor), and another connection of ours - the harness's
+ * heartbeat, a library in the same program - may hold SQLite's locks on it
+ * at this very moment.  Losing them lets concurrent writers lose updates.
  */
-static int check_header(const char *path, int *empty)
+static int check_file(const char *path, int *empty)
 {
-	static const char magic[16] = "SQLite format 3";
-	char head[16];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
 
 	*empty = 0;
-	if (fd < 0)
+	if (stat(path, &st) != 0)
 		return bt_error_set(errno == ENOENT ? BT_ENOTFOUND : BT_EIO,
 		                    "cannot open database '%s': %s", path, strerror(errno));
-	n = read(fd, head, sizeof(head));
-	close(fd);
-	if (n == 0) {
-		*empty = 1;
-		return 0;
-	}
-	if (n != (ssize_t)sizeof(head) || memcmp(head, magic, sizeof(head)) != 0)
-		return bt_error_set(BT_EFOREIGN,
-		                    "'%s' is not a SQLite database; refusing to use it", path);
+	if (!S_ISREG(st.st_mode))
+		return bt_error_set(BT_EFOREIGN, "'%s' is not a regular file; refusing to use it",
+		                    path);
+	*empty = st.st_size == 0;
 	return 0;
 }
 
@@ -234,7 +232,7 @@ int bt_store_open(struct bt_store **out, const char *path, unsigned flags)
 		if (rc)
 			return rc;
 	}
-	rc = check_header(path, &empty);
+	rc = check_file(path, &empty);
 	if (rc)
 		return rc;
 	if (!readonly && access(path, W_OK) != 0)
@@ -259,7 +257,11 @@ int bt_store_open(struct bt_store **out, const char *path, unsigned flags)
 		if (!rc)
 			rc = count_objects(s, &objects);
 		if (rc) {
-			if (bt_error_code() == BT_EFOREIGN || bt_error_code() == BT_EDB)
+			if ((sqlite3_errcode(s->db) & 0xff) == SQLITE_NOTADB)
+				rc = bt_error_set(
+				        BT_EFOREIGN,
+				        "'%s' is not a SQLite database; refusing to use it", path);
+			else if (bt_error_code() == BT_EFOREIGN || bt_error_code() == BT_EDB)
 				rc = bt_error_set(BT_EFOREIGN,
 				                  "'%s' is not a usable SQLite database: %s", path,
 				                  sqlite3_errmsg(s->db));
