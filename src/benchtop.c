@@ -73,11 +73,16 @@ int cmd_help(int argc, char **argv, struct bt_ctx *ctx)
 	char *args[] = {NULL, "--help", NULL};
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		/* "usage: benchtop ..." first, so `help --help` reads like every other command. */
 		print_help(stdout);
 		return 0;
 	}
 	c = bt_command_find(argv[1]);
-	if (!c || c->fn == cmd_help) {
+	if (c && c->fn == cmd_help) {
+		print_help(stdout);
+		return 0;
+	}
+	if (!c) {
 		bt_error_set(BT_EUSAGE, "no command '%s'; see 'benchtop help'", argv[1]);
 		return bt_cli_fail(ctx, BT_EUSAGE);
 	}

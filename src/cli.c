@@ -6,6 +6,8 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,4 +205,54 @@ int bt_cli_split_kv(const char *arg, char **key, char **value)
 	*key = bt_xstrndup(arg, (size_t)(eq - arg));
 	*value = bt_xstrdup(eq + 1);
 	return 0;
+}
+
+static double num(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+void bt_cli_print_metrics(struct bt_ctx *ctx, json_t *metrics, int heading)
+{
+	struct bt_table *t;
+	const char *task, *name;
+	json_t *per, *m;
+	int ct, cm, cv, clo, chi, cse, cn;
+
+	if (!json_object_size(metrics))
+		return;
+	if (heading) {
+		if (ctx->color)
+			printf("\n\033[1;4m%s\033[0m\n",
+			       "Metrics (95% bootstrap confidence intervals)");
+		else
+			printf("\n%s\n", "Metrics (95% bootstrap confidence intervals)");
+	}
+	t = bt_table_new();
+	ct = bt_table_column(t, "task", NULL, BT_COL_TEXT, 0);
+	cm = bt_table_column(t, "metric", NULL, BT_COL_TEXT, 0);
+	cv = bt_table_column(t, "value", NULL, BT_COL_REAL, 0);
+	clo = bt_table_column(t, "ci_low", "CI LOW", BT_COL_REAL, 2);
+	chi = bt_table_column(t, "ci_high", "CI HIGH", BT_COL_REAL, 2);
+	cse = bt_table_column(t, "stderr", "SE", BT_COL_REAL, 1);
+	cn = bt_table_column(t, "n", NULL, BT_COL_INT, 3);
+	json_object_foreach(metrics, task, per)
+	{
+		json_object_foreach(per, name, m)
+		{
+			bt_table_row(t);
+			bt_table_text(t, ct, task);
+			bt_table_text(t, cm, name);
+			bt_table_real(t, cv, num(m, "value"));
+			bt_table_real(t, clo, num(m, "ci_low"));
+			bt_table_real(t, chi, num(m, "ci_high"));
+			bt_table_real(t, cse, num(m, "stderr"));
+			if (json_is_integer(json_object_get(m, "n")))
+				bt_table_int(t, cn, json_integer_value(json_object_get(m, "n")));
+		}
+	}
+	bt_cli_print_table(ctx, t, BT_FMT_TABLE);
+	bt_table_free(t);
 }

@@ -76,6 +76,13 @@ void bt_cli_filter_error(struct bt_ctx *ctx, const char *text, const struct bt_f
 /* Resolve a run reference, printing the error; returns 0 or an exit code. */
 int bt_cli_resolve(struct bt_ctx *ctx, const char *ref, int64_t *out);
 
+/*
+ * Print a run's metrics object ({task: {metric: {value, ci_low, ...}}}, as
+ * bt_run_json makes it) as a task x metric table with intervals.
+ */
+typedef struct json_t json_t;
+void bt_cli_print_metrics(struct bt_ctx *ctx, json_t *metrics, int heading);
+
 /* Print sanitised text (from data, models or the database) to `f`. */
 void bt_cli_puts_safe(FILE *f, const char *s, int keep_newlines);
 
@@ -101,5 +108,6 @@ int cmd_tag(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_note(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_export(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_help(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_run(int argc, char **argv, struct bt_ctx *ctx);
 
 #endif

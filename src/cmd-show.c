@@ -189,44 +189,6 @@ static double num(json_t *o, const char *key)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-static void print_metrics(struct bt_ctx *ctx, json_t *o)
-{
-	json_t *metrics = json_object_get(o, "metrics");
-	struct bt_table *t;
-	const char *task, *name;
-	json_t *per, *m;
-	int ct, cm, cv, clo, chi, cse, cn;
-
-	if (!json_object_size(metrics))
-		return;
-	heading(ctx, "Metrics (95% bootstrap confidence intervals)");
-	t = bt_table_new();
-	ct = bt_table_column(t, "task", NULL, BT_COL_TEXT, 0);
-	cm = bt_table_column(t, "metric", NULL, BT_COL_TEXT, 0);
-	cv = bt_table_column(t, "value", NULL, BT_COL_REAL, 0);
-	clo = bt_table_column(t, "ci_low", "CI LOW", BT_COL_REAL, 2);
-	chi = bt_table_column(t, "ci_high", "CI HIGH", BT_COL_REAL, 2);
-	cse = bt_table_column(t, "stderr", "SE", BT_COL_REAL, 1);
-	cn = bt_table_column(t, "n", NULL, BT_COL_INT, 3);
-	json_object_foreach(metrics, task, per)
-	{
-		json_object_foreach(per, name, m)
-		{
-			bt_table_row(t);
-			bt_table_text(t, ct, task);
-			bt_table_text(t, cm, name);
-			bt_table_real(t, cv, num(m, "value"));
-			bt_table_real(t, clo, num(m, "ci_low"));
-			bt_table_real(t, chi, num(m, "ci_high"));
-			bt_table_real(t, cse, num(m, "stderr"));
-			if (json_is_integer(json_object_get(m, "n")))
-				bt_table_int(t, cn, json_integer_value(json_object_get(m, "n")));
-		}
-	}
-	bt_cli_print_table(ctx, t, BT_FMT_TABLE);
-	bt_table_free(t);
-}
-
 static void print_tasks(struct bt_ctx *ctx, json_t *o)
 {
 	json_t *tasks = json_object_get(o, "tasks"), *task;
@@ -390,7 +352,7 @@ int cmd_show(int argc, char **argv, struct bt_ctx *ctx)
 		rc = bt_json_write(stdout, o, 2);
 	} else {
 		print_header(ctx, o);
-		print_metrics(ctx, o);
+		bt_cli_print_metrics(ctx, json_object_get(o, "metrics"), 1);
 		print_tasks(ctx, o);
 		print_series(ctx, o);
 	}

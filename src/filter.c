@@ -94,8 +94,8 @@ struct bt_filter {
 	enum op op;
 	char *value; /* N_CMP value, N_WORD word */
 	double num;  /* parsed number, time or duration */
-	double num2; /* F_TIME with '=' on a bare date: end of the day */
 	int is_range;
+	int end_of_day; /* times: a bare date means its last second */
 };
 
 /* --- tokens ---------------------------------------------------------------- */
@@ -491,16 +491,15 @@ static int check_cmp(struct parser *p, struct bt_filter *n, size_t foff, size_t 
 			return fail(p, ooff, olen, "'~' cannot compare times");
 		/* A bare date covers its whole day, so each operator picks its end. */
 		eod = n->ftype == F_UNTIL || n->op == OP_LE || n->op == OP_GT;
+		n->end_of_day = eod;
 		if (bt_filter_parse_time(v, p->now, eod, &n->num) != 0)
 			return fail(
 			        p, voff, vlen,
 			        "bad time '%s' (expected 2026-11-01, 2026-11-01T14:00, 7d, 12h, "
 			        "today)",
 			        v);
-		if (n->ftype == F_TIME && (n->op == OP_EQ || n->op == OP_NE) && is_date_only(v)) {
-			bt_filter_parse_time(v, p->now, 1, &n->num2);
+		if (n->ftype == F_TIME && (n->op == OP_EQ || n->op == OP_NE) && is_date_only(v))
 			n->is_range = 1;
-		}
 		break;
 	}
 	case F_PARAM:
@@ -783,20 +782,35 @@ static void compile_text(const struct bt_filter *n, const char *col, struct bt_b
 	bt_sqlargs_text(args, n->value);
 }
 
-static void compile_number(const struct bt_filter *n, const char *col, struct bt_buf *sql,
-                           struct bt_sqlargs *args)
+/*
+ * A time's value against the compile-time `now`: relative times ("7d") are
+ * only validated at parse time, so that a filter parsed once (say, in the
+ * dashboard) means "the last seven days" whenever it runs.
+ */
+static double time_value(const struct bt_filter *n, double now, int end_of_day)
 {
+	double t = n->num;
+
+	bt_filter_parse_time(n->value, now, end_of_day, &t);
+	return t;
+}
+
+static void compile_number(const struct bt_filter *n, double now, const char *col,
+                           struct bt_buf *sql, struct bt_sqlargs *args)
+{
+	double v = n->ftype == F_TIME ? time_value(n, now, n->end_of_day) : n->num;
+
 	if (n->is_range) {
 		bt_buf_printf(sql, "%s(%s BETWEEN ? AND ?)", n->op == OP_NE ? "NOT " : "", col);
-		bt_sqlargs_real(args, n->num);
-		bt_sqlargs_real(args, n->num2);
+		bt_sqlargs_real(args, time_value(n, now, 0));
+		bt_sqlargs_real(args, time_value(n, now, 1));
 		return;
 	}
 	if (n->op == OP_NE)
 		bt_buf_printf(sql, "%s IS NOT ?", col);
 	else
 		bt_buf_printf(sql, "%s %s ?", col, op_sql[n->op]);
-	bt_sqlargs_real(args, n->num);
+	bt_sqlargs_real(args, v);
 }
 
 /* Positive form of a comparison that tests existence; `!=` negates it. */
@@ -925,15 +939,15 @@ static int compile(const struct bt_filter *n, double now, struct bt_buf *sql,
 	case F_INT:
 	case F_TIME:
 	case F_DURATION:
-		compile_number(n, n->field->sql, sql, args);
+		compile_number(n, now, n->field->sql, sql, args);
 		break;
 	case F_SINCE:
 		bt_buf_puts(sql, "r.started_at >= ?");
-		bt_sqlargs_real(args, n->num);
+		bt_sqlargs_real(args, time_value(n, now, 0));
 		break;
 	case F_UNTIL:
 		bt_buf_puts(sql, "r.started_at <= ?");
-		bt_sqlargs_real(args, n->num);
+		bt_sqlargs_real(args, time_value(n, now, 1));
 		break;
 	case F_TAG:
 	case F_PARAM:

@@ -3,8 +3,7 @@
  * lookup, commit metadata and first-parent walks.
  *
  * libgit2's errors are converted to bt_status here, once.  The library is
- * initialised on first use; git_libgit2_init() is reference counted and
- * thread-safe, and we never shut it down (the process ends first).
+ * initialised on first use and shut down at exit.
  */
 #include "config.h"
 
@@ -19,9 +18,16 @@
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
+static void shutdown_libgit2(void)
+{
+	git_libgit2_shutdown();
+}
+
 static void init_libgit2(void)
 {
 	git_libgit2_init();
+	/* Frees libgit2's per-thread error state, which leak checkers otherwise report. */
+	atexit(shutdown_libgit2);
 }
 
 static int git_fail(int code, const char *what)
@@ -179,6 +185,22 @@ void bt_git_info_release(struct bt_git_info *info)
 	memset(info, 0, sizeof(*info));
 }
 
+/* Resolve a revision to a commit object (caller frees); < 0 when it names none. */
+static int resolve_commit(git_object **out, git_repository *repo, const char *rev)
+{
+	git_object *obj = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = git_revparse_single(&obj, repo, rev);
+	if (rc < 0)
+		return rc;
+	/* Peeling returns a new object; the tag or commit we had must still be freed. */
+	rc = git_object_peel(out, obj, GIT_OBJECT_COMMIT);
+	git_object_free(obj);
+	return rc;
+}
+
 int bt_git_resolve(char out[41], const char *path, const char *rev)
 {
 	git_repository *repo;
@@ -191,8 +213,7 @@ int bt_git_resolve(char out[41], const char *path, const char *rev)
 		                    rev);
 	if (rc)
 		return rc;
-	if (git_revparse_single(&obj, repo, rev) < 0 ||
-	    git_object_peel((git_object **)&obj, obj, GIT_OBJECT_COMMIT) < 0) {
+	if (resolve_commit(&obj, repo, rev) < 0) {
 		rc = bt_error_set(BT_ENOTFOUND, "'%s' does not name a commit", rev);
 	} else {
 		git_oid_tostr(out, 41, git_object_id(obj));
@@ -268,8 +289,7 @@ int bt_git_walk_first_parent(const char *path, const char *start, int max, bt_gi
 		return bt_error_set(BT_ENOTFOUND, "not in a git repository");
 	if (rc)
 		return rc;
-	if (git_revparse_single(&obj, repo, start ? start : "HEAD") < 0 ||
-	    git_object_peel((git_object **)&obj, obj, GIT_OBJECT_COMMIT) < 0) {
+	if (resolve_commit(&obj, repo, start ? start : "HEAD") < 0) {
 		rc = bt_error_set(BT_ENOTFOUND, "'%s' does not name a commit",
 		                  start ? start : "HEAD");
 		goto out;

@@ -31,7 +31,7 @@ struct bt_paired_result {
 	size_t n;
 };
 int bt_stats_paired_bootstrap(const double *x, const double *y, size_t n, int resamples,
-			      uint64_t seed, double level, struct bt_paired_result *out);
+                              uint64_t seed, double level, struct bt_paired_result *out);
 
 /*
  * Mann-Whitney U test (two-sided, normal approximation with tie
@@ -62,7 +62,7 @@ double bt_stats_ci_test(double a, double a_se, double b, double b_se);
  * points' own intervals).  Returns the number of change points.
  */
 size_t bt_stats_change_points(const double *values, const double *se, size_t n,
-			      unsigned char *flags);
+                              unsigned char *flags);
 
 /* Regularised incomplete beta and normal distribution helpers, exposed for tests. */
 double bt_stats_normal_cdf(double z);

@@ -92,6 +92,8 @@ void bt_buf_grow(struct bt_buf *b, size_t extra)
 	if (b->len + extra + 1 <= b->cap)
 		return;
 	bt_grow(&b->ptr, &b->cap, b->len + extra + 1, 1);
+	/* Keep the promise of a terminated string even before anything is added. */
+	b->ptr[b->len] = '\0';
 }
 
 void bt_buf_add(struct bt_buf *b, const void *data, size_t len)

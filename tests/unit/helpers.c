@@ -50,6 +50,14 @@ void th_write(const char *path, const char *text)
 	fclose(f);
 }
 
+void th_write_in(const char *dir, const char *name, const char *text)
+{
+	char *path = bt_path_join(dir, name);
+
+	th_write(path, text);
+	free(path);
+}
+
 char *th_read(const char *path, size_t *len)
 {
 	char *s = NULL;

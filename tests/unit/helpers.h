@@ -16,6 +16,8 @@ void th_rm_rf(const char *path);
 int th_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Write a file (creating parents is the caller's job). */
 void th_write(const char *path, const char *text);
+/* Write dir/name. */
+void th_write_in(const char *dir, const char *name, const char *text);
 /* A file's contents (caller frees); NULL when unreadable. */
 char *th_read(const char *path, size_t *len);
 /* sha256 of a file, for "left unchanged" checks. */

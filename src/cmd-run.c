@@ -1,0 +1,375 @@
+/*
+ * cmd-run.c - `benchtop run SUITE -m PLUGIN`: evaluate a suite, record it,
+ * print what came out.
+ *
+ * The harness does the work (harness.c); this file turns options into
+ * bt_harness_opts, draws progress on stderr (a bar on a terminal, plain
+ * timestamped lines otherwise), turns SIGINT/SIGTERM into a cancellation
+ * flag, and prints the summary.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "error.h"
+#include "harness.h"
+#include "run.h"
+#include "util.h"
+
+static const char usage[] =
+        "usage: benchtop run SUITE -m PLUGIN [-p KEY=VALUE]... [-j N] [--limit N]\n"
+        "                    [--task NAME]... [--seed S] [--name NAME] [--tag TAG]...\n"
+        "                    [--no-samples] [--max-errors N] [--batch-size N]\n"
+        "\n"
+        "Evaluate the benchmark suite SUITE (a YAML file) against a model plugin, store\n"
+        "every prediction and metric in the results database tagged with the git commit,\n"
+        "and print a summary.\n"
+        "\n"
+        "  -m, --model PLUGIN    the model: a bundled or installed plugin name (knn), or\n"
+        "                        a path to a shared object (./build/mymodel.so)\n"
+        "  -p, --param KEY=VALUE a parameter for the plugin (repeatable)\n"
+        "  -j, --jobs N          predict with N threads (default: the number of cores)\n"
+        "      --limit N         evaluate at most N test examples per task\n"
+        "      --task NAME       evaluate only this task (repeatable)\n"
+        "      --seed S          seed for bootstrap intervals and the plugin (default 0)\n"
+        "      --name NAME       a name for the run\n"
+        "  -t, --tag TAG         tag the run (repeatable)\n"
+        "      --no-samples      do not store per-example predictions\n"
+        "      --max-errors N    fail the run (exit 1) when more than N examples fail\n"
+        "      --batch-size N    examples per predict call (default: the plugin's choice)\n";
+
+static volatile int cancel_flag;
+
+static void on_signal(int sig)
+{
+	BT_UNUSED(sig);
+	cancel_flag = 1;
+}
+
+struct ui {
+	struct bt_ctx *ctx;
+	int bar; /* draw a progress bar (stderr is a terminal) */
+	int drawn;
+	size_t last_task;
+	int last_phase;
+};
+
+static void stamp(char *buf, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void clear_bar(struct ui *ui)
+{
+	if (ui->drawn) {
+		fputs("\r\033[K", stderr);
+		ui->drawn = 0;
+	}
+}
+
+static void on_log(void *payload, enum benchtop_log_level level, const char *message)
+{
+	struct ui *ui = payload;
+	char ts[32];
+
+	if (ui->ctx->quiet && level < BENCHTOP_LOG_ERROR)
+		return;
+	if (level == BENCHTOP_LOG_DEBUG && !ui->ctx->verbose)
+		return;
+	clear_bar(ui);
+	if (!ui->bar) {
+		stamp(ts, sizeof(ts));
+		fprintf(stderr, "%s ", ts);
+	}
+	fputs("benchtop: ", stderr);
+	bt_cli_puts_safe(stderr, message, 0);
+	fputc('\n', stderr);
+}
+
+static void on_progress(void *payload, const struct bt_progress *p)
+{
+	struct ui *ui = payload;
+	char ts[32], eta[32], name[64];
+	char *clean;
+
+	if (ui->ctx->quiet)
+		return;
+	clean = bt_sanitize(p->task, 0);
+	snprintf(name, sizeof(name), "%s", clean);
+	free(clean);
+	if (!ui->bar) {
+		/* Plain log lines: one when a task starts predicting, one when it ends. */
+		if (p->phase == ui->last_phase && p->task_index == ui->last_task)
+			return;
+		ui->last_phase = p->phase;
+		ui->last_task = p->task_index;
+		stamp(ts, sizeof(ts));
+		if (p->phase == BT_PHASE_FIT)
+			fprintf(stderr, "%s benchtop: task %zu/%zu %s: training\n", ts,
+			        p->task_index + 1, p->ntasks, name);
+		else if (p->phase == BT_PHASE_PREDICT)
+			fprintf(stderr, "%s benchtop: task %zu/%zu %s: predicting %zu examples\n",
+			        ts, p->task_index + 1, p->ntasks, name, p->total);
+		else if (p->phase == BT_PHASE_DONE)
+			fprintf(stderr, "%s benchtop: task %zu/%zu %s: done, %zu errors\n", ts,
+			        p->task_index + 1, p->ntasks, name, p->errors);
+		return;
+	}
+	if (p->phase == BT_PHASE_PREDICT) {
+		double rate = p->elapsed > 0 ? (double)p->done / p->elapsed : 0;
+		int width = 24,
+		    fill = p->total ? (int)(width * (double)p->done / (double)p->total) : 0;
+		char bar[64];
+		int i;
+		for (i = 0; i < width; i++)
+			bar[i] = i < fill ? '#' : '.';
+		bar[width] = '\0';
+		if (rate > 0 && p->done < p->total)
+			bt_format_duration(eta, sizeof(eta), (double)(p->total - p->done) / rate);
+		else
+			snprintf(eta, sizeof(eta), "-");
+		fprintf(stderr, "\r\033[K[%zu/%zu] %-16.16s [%s] %zu/%zu  %.0f ex/s  ETA %s%s",
+		        p->task_index + 1, p->ntasks, name, bar, p->done, p->total, rate, eta,
+		        p->errors ? "  (errors)" : "");
+		ui->drawn = 1;
+	} else if (p->phase == BT_PHASE_FIT) {
+		fprintf(stderr, "\r\033[K[%zu/%zu] %-16.16s training...", p->task_index + 1,
+		        p->ntasks, name);
+		ui->drawn = 1;
+	} else if (p->phase == BT_PHASE_DONE) {
+		clear_bar(ui);
+	}
+	fflush(stderr);
+}
+
+static char *command_json(struct bt_ctx *ctx)
+{
+	json_t *a = json_array();
+	char *s;
+	int i;
+
+	for (i = 0; i < ctx->argc; i++)
+		json_array_append_new(a, json_string(ctx->argv[i]));
+	s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s;
+}
+
+static int parse_count(const char *arg, int64_t *out)
+{
+	return bt_parse_int64(arg, out) == 0 && *out >= 0 ? 0 : -1;
+}
+
+int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
+{
+	enum {
+		OPT_LIMIT = 256,
+		OPT_TASK,
+		OPT_SEED,
+		OPT_NAME,
+		OPT_NO_SAMPLES,
+		OPT_MAX_ERRORS,
+		OPT_BATCH,
+	};
+	static const struct option opts[] = {
+	        {"model", required_argument, NULL, 'm'},
+	        {"param", required_argument, NULL, 'p'},
+	        {"jobs", required_argument, NULL, 'j'},
+	        {"limit", required_argument, NULL, OPT_LIMIT},
+	        {"task", required_argument, NULL, OPT_TASK},
+	        {"seed", required_argument, NULL, OPT_SEED},
+	        {"name", required_argument, NULL, OPT_NAME},
+	        {"tag", required_argument, NULL, 't'},
+	        {"no-samples", no_argument, NULL, OPT_NO_SAMPLES},
+	        {"max-errors", required_argument, NULL, OPT_MAX_ERRORS},
+	        {"batch-size", required_argument, NULL, OPT_BATCH},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	struct bt_harness_opts o;
+	struct bt_harness_result res;
+	struct bt_params params = {0};
+	struct bt_store *s;
+	struct sigaction sa, old_int, old_term;
+	struct ui ui;
+	const char **tasks = NULL, **tags = NULL;
+	size_t ntasks = 0, ntags = 0;
+	char *cmd = NULL;
+	int64_t v;
+	int c, rc, exit_code = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.max_errors = -1;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":m:p:j:t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			o.plugin = optarg;
+			break;
+		case 'p': {
+			char *k, *val;
+			if (bt_cli_split_kv(optarg, &k, &val)) {
+				exit_code = bt_cli_usage_error(
+				        ctx, usage, "-p needs KEY=VALUE, not '%s'", optarg);
+				goto out;
+			}
+			bt_params_add(&params, k, val);
+			free(k);
+			free(val);
+			break;
+		}
+		case 'j':
+			if (parse_count(optarg, &v) || v < 1 || v > 1024) {
+				exit_code = bt_cli_usage_error(
+				        ctx, usage, "-j needs a thread count, not '%s'", optarg);
+				goto out;
+			}
+			o.threads = (int)v;
+			break;
+		case OPT_LIMIT:
+			if (parse_count(optarg, &v)) {
+				exit_code = bt_cli_usage_error(
+				        ctx, usage, "--limit needs a count, not '%s'", optarg);
+				goto out;
+			}
+			o.limit = (size_t)v;
+			break;
+		case OPT_TASK:
+			tasks = bt_xrealloc(tasks, (ntasks + 1) * sizeof(*tasks));
+			tasks[ntasks++] = optarg;
+			break;
+		case OPT_SEED:
+			if (parse_count(optarg, &v)) {
+				exit_code =
+				        bt_cli_usage_error(ctx, usage,
+				                           "--seed needs a non-negative integer, "
+				                           "not '%s'",
+				                           optarg);
+				goto out;
+			}
+			o.seed = (uint64_t)v;
+			o.has_seed = 1;
+			break;
+		case OPT_NAME:
+			o.name = optarg;
+			break;
+		case 't':
+			tags = bt_xrealloc(tags, (ntags + 1) * sizeof(*tags));
+			tags[ntags++] = optarg;
+			break;
+		case OPT_NO_SAMPLES:
+			o.no_samples = 1;
+			break;
+		case OPT_MAX_ERRORS:
+			if (parse_count(optarg, &v)) {
+				exit_code = bt_cli_usage_error(
+				        ctx, usage, "--max-errors needs a count, not '%s'", optarg);
+				goto out;
+			}
+			o.max_errors = v;
+			break;
+		case OPT_BATCH:
+			if (parse_count(optarg, &v) || v < 1) {
+				exit_code =
+				        bt_cli_usage_error(ctx, usage,
+				                           "--batch-size needs a positive count, "
+				                           "not '%s'",
+				                           optarg);
+				goto out;
+			}
+			o.batch_size = (size_t)v;
+			break;
+		case 'h':
+			bt_cli_print_usage(stdout, usage);
+			goto out;
+		default:
+			exit_code = bt_cli_bad_option(ctx, usage, c, argv);
+			goto out;
+		}
+	}
+	if (argc - optind != 1) {
+		exit_code = bt_cli_usage_error(ctx, usage,
+		                               argc - optind ? "run takes one suite"
+		                                             : "run needs a suite file");
+		goto out;
+	}
+	if (!o.plugin) {
+		exit_code = bt_cli_usage_error(ctx, usage, "run needs a model: -m PLUGIN");
+		goto out;
+	}
+	o.suite_path = argv[optind];
+	o.params = &params;
+	o.tasks = tasks;
+	o.ntasks = ntasks;
+	o.tags = tags;
+	o.ntags = ntags;
+	o.cwd = ctx->cwd;
+	cmd = command_json(ctx);
+	o.command_json = cmd;
+
+	memset(&ui, 0, sizeof(ui));
+	ui.ctx = ctx;
+	ui.bar = ctx->stderr_tty && !ctx->quiet;
+	ui.last_task = (size_t)-1;
+	o.progress = on_progress;
+	o.log = on_log;
+	o.payload = &ui;
+	o.cancel = &cancel_flag;
+
+	rc = bt_cli_store(ctx, &s);
+	if (rc) {
+		exit_code = bt_cli_fail(ctx, rc);
+		goto out;
+	}
+	/* The first Ctrl-C stops cleanly (run marked interrupted); a second one kills. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	rc = bt_harness_run(s, &o, &res);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	clear_bar(&ui);
+
+	if (res.run_id && (rc == 0 || rc == BT_EFAIL)) {
+		struct bt_run run;
+		json_t *j = NULL;
+		if (!ctx->quiet && bt_run_load(s, res.run_id, &run) == 0) {
+			if (bt_run_json(s, &run, 0, &j) == 0) {
+				bt_cli_print_metrics(ctx, json_object_get(j, "metrics"), 1);
+				json_decref(j);
+			}
+			bt_run_release(&run);
+		}
+	}
+	if (rc) {
+		exit_code = bt_cli_fail(ctx, rc);
+		if (res.run_id)
+			fprintf(stderr, "benchtop: run %lld is marked %s\n", (long long)res.run_id,
+			        bt_run_status_name((enum bt_run_status)res.status));
+		goto out;
+	}
+	if (!ctx->quiet)
+		printf("\nrun %lld (%s): %zu examples, %zu errors\n", (long long)res.run_id,
+		       res.uuid, res.examples, res.errors);
+out:
+	bt_params_release(&params);
+	free(tasks);
+	free(tags);
+	free(cmd);
+	return exit_code;
+}

@@ -1,0 +1,1152 @@
+/*
+ * harness.c - evaluate a suite against a plugin (see harness.h).
+ *
+ * Shape of one task's evaluation:
+ *
+ *   main thread     prepare tasks ─ create run ─┬─ create/fit instances
+ *   OpenMP team                                 ├─ predict units of examples ─┐
+ *   writer thread                               │   samples, heartbeat  <──────┘ (queue)
+ *   main thread                                 └─ metrics, task row, next task
+ *
+ * Predictions land in per-task outcome arrays indexed by example; each
+ * finished unit is queued to the writer, which owns the SQLite connection
+ * while predictions run and commits at most a second or 1,000 examples
+ * apart.  Strings a plugin returns are copied into per-thread arenas
+ * before the next predict call, as the ABI requires.
+ */
+#include "config.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "data.h"
+#include "error.h"
+#include "git.h"
+#include "harness.h"
+#include "metrics.h"
+#include "plugin-host.h"
+#include "run.h"
+#include "suite.h"
+#include "util.h"
+
+/* Commit samples at least this often (examples, seconds). */
+#define COMMIT_EXAMPLES 1000
+#define COMMIT_SECONDS  1.0
+/* Examples per unit of scheduled work when the plugin does not batch. */
+#define UNIT_MIN 64
+/* Largest n * k for which per-class scores are kept (doubles). */
+#define MAX_SCORE_CELLS ((size_t)32 << 20)
+
+struct task_state {
+	struct bt_task task;
+	int64_t task_id;
+	size_t n, k;
+	struct bt_outcomes o;
+	unsigned char *ok;
+	int32_t *y_true, *y_pred;
+	double *scores;
+	int has_scores;
+	double *t_value, *p_value;
+	const char **t_text;
+	const char **p_text;
+	int64_t *t_choice, *p_choice;
+	const char ***ranking;
+	size_t *n_ranking;
+	const char *const **relevant;
+	size_t *n_relevant;
+	double *latency;
+	const char **error;
+	struct bt_arena *arenas; /* one per thread */
+	int nthreads;
+	size_t errors; /* updated atomically */
+	struct bt_metric_opts mopts;
+};
+
+/* A finished unit of examples, waiting for the writer. */
+struct range {
+	size_t first, n;
+};
+
+struct writer {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct range *q;
+	size_t qn, qcap;
+	int closing;
+	/* owned by the writer thread while it runs */
+	struct bt_store *s;
+	struct task_state *ts;
+	const struct bt_harness_opts *opts;
+	int64_t run_id;
+	size_t task_index, ntasks;
+	sqlite3_stmt *ins, *beat;
+	size_t done, pending;
+	double last_commit, last_progress, started;
+	int rc;
+	char msg[512];
+	volatile int failed;
+};
+
+static void report(const struct bt_harness_opts *o, enum benchtop_log_level level, const char *fmt,
+                   ...) __attribute__((format(printf, 3, 4)));
+
+static void report(const struct bt_harness_opts *o, enum benchtop_log_level level, const char *fmt,
+                   ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	if (!o->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	o->log(o->payload, level, buf);
+}
+
+static int cancelled(const struct bt_harness_opts *o)
+{
+	return o->cancel && *o->cancel;
+}
+
+/* --- outcomes ------------------------------------------------------------------ */
+
+static void outcomes_init(struct task_state *ts, int nthreads)
+{
+	struct bt_task *t = &ts->task;
+	size_t n = t->n_test, i;
+
+	ts->n = n;
+	ts->k = t->n_labels;
+	ts->nthreads = nthreads;
+	ts->arenas = bt_xcalloc((size_t)nthreads, sizeof(*ts->arenas));
+	ts->ok = bt_xcalloc(n, 1);
+	ts->latency = bt_xcalloc(n, sizeof(double));
+	ts->error = bt_xcalloc(n, sizeof(char *));
+	memset(&ts->o, 0, sizeof(ts->o));
+	ts->o.type = t->info.type;
+	ts->o.n = n;
+	ts->o.ok = ts->ok;
+	ts->o.latency = ts->latency;
+
+	switch (t->info.type) {
+	case BENCHTOP_TASK_CLASSIFICATION:
+		ts->y_true = bt_xcalloc(n, sizeof(int32_t));
+		ts->y_pred = bt_xcalloc(n, sizeof(int32_t));
+		ts->p_text = bt_xcalloc(n, sizeof(char *));
+		for (i = 0; i < n; i++) {
+			ts->y_true[i] = (int32_t)t->test_targets[i].label_index;
+			ts->y_pred[i] = -1;
+		}
+		if (ts->k && n * ts->k <= MAX_SCORE_CELLS) {
+			ts->scores = bt_xmalloc(n * ts->k * sizeof(double));
+			for (i = 0; i < n * ts->k; i++)
+				ts->scores[i] = NAN;
+		}
+		ts->o.k = ts->k;
+		ts->o.y_true = ts->y_true;
+		ts->o.y_pred = ts->y_pred;
+		break;
+	case BENCHTOP_TASK_REGRESSION:
+		ts->t_value = bt_xcalloc(n, sizeof(double));
+		ts->p_value = bt_xcalloc(n, sizeof(double));
+		for (i = 0; i < n; i++)
+			ts->t_value[i] = t->test_targets[i].value;
+		ts->o.t_value = ts->t_value;
+		ts->o.p_value = ts->p_value;
+		break;
+	case BENCHTOP_TASK_GENERATION:
+		ts->t_text = bt_xcalloc(n, sizeof(char *));
+		ts->p_text = bt_xcalloc(n, sizeof(char *));
+		for (i = 0; i < n; i++)
+			ts->t_text[i] = t->test_targets[i].text;
+		ts->o.t_text = ts->t_text;
+		ts->o.p_text = ts->p_text;
+		break;
+	case BENCHTOP_TASK_MULTIPLE_CHOICE:
+		ts->t_choice = bt_xcalloc(n, sizeof(int64_t));
+		ts->p_choice = bt_xcalloc(n, sizeof(int64_t));
+		for (i = 0; i < n; i++) {
+			ts->t_choice[i] = t->test_targets[i].choice;
+			ts->p_choice[i] = -1;
+		}
+		ts->o.t_choice = ts->t_choice;
+		ts->o.p_choice = ts->p_choice;
+		break;
+	case BENCHTOP_TASK_RETRIEVAL:
+		ts->ranking = bt_xcalloc(n, sizeof(char **));
+		ts->n_ranking = bt_xcalloc(n, sizeof(size_t));
+		ts->relevant = bt_xcalloc(n, sizeof(char **));
+		ts->n_relevant = bt_xcalloc(n, sizeof(size_t));
+		for (i = 0; i < n; i++) {
+			ts->relevant[i] = t->test_targets[i].relevant;
+			ts->n_relevant[i] = t->test_targets[i].n_relevant;
+		}
+		ts->o.ranking = (const char *const *const *)ts->ranking;
+		ts->o.n_ranking = ts->n_ranking;
+		ts->o.relevant = ts->relevant;
+		ts->o.n_relevant = ts->n_relevant;
+		break;
+	}
+}
+
+static void outcomes_release(struct task_state *ts)
+{
+	int i;
+
+	for (i = 0; i < ts->nthreads; i++)
+		bt_arena_free(&ts->arenas[i]);
+	free(ts->arenas);
+	free(ts->ok);
+	free(ts->latency);
+	free(ts->error);
+	free(ts->y_true);
+	free(ts->y_pred);
+	free(ts->scores);
+	free(ts->t_value);
+	free(ts->p_value);
+	free(ts->t_text);
+	free(ts->p_text);
+	free(ts->t_choice);
+	free(ts->p_choice);
+	free(ts->ranking);
+	free(ts->n_ranking);
+	free(ts->relevant);
+	free(ts->n_relevant);
+}
+
+static const char *arena_str(struct bt_arena *a, const char *s)
+{
+	return bt_arena_strndup(a, s, strlen(s));
+}
+
+static int32_t label_index(const struct task_state *ts, const char *label)
+{
+	size_t i;
+
+	/* Plugins usually return a pointer into task->labels: try that first. */
+	for (i = 0; i < ts->k; i++)
+		if (ts->task.labels[i] == label)
+			return (int32_t)i;
+	for (i = 0; i < ts->k; i++)
+		if (strcmp(ts->task.labels[i], label) == 0)
+			return (int32_t)i;
+	return -1;
+}
+
+/*
+ * Copy one prediction into the outcome arrays.  Returns NULL when it is
+ * usable, or why not (then the example counts as an error).
+ */
+static const char *take(struct task_state *ts, size_t i, const struct benchtop_prediction *p,
+                        const struct benchtop_example *ex, struct bt_arena *a)
+{
+	size_t j;
+
+	switch (ts->task.info.type) {
+	case BENCHTOP_TASK_CLASSIFICATION:
+		if (!p->label)
+			return "the plugin returned no label";
+		/* A label outside the set is wrong, and kept to be shown as given. */
+		ts->y_pred[i] = label_index(ts, p->label);
+		if (ts->y_pred[i] < 0)
+			ts->p_text[i] = arena_str(a, p->label);
+		if (p->n_scores) {
+			if (p->n_scores != ts->k || !p->scores)
+				return "the plugin returned a score vector of the wrong length";
+			for (j = 0; j < ts->k; j++)
+				if (!isfinite(p->scores[j]))
+					return "the plugin returned a non-finite score";
+			if (ts->scores) {
+				memcpy(ts->scores + i * ts->k, p->scores, ts->k * sizeof(double));
+				ts->has_scores = 1;
+			}
+		}
+		return NULL;
+	case BENCHTOP_TASK_REGRESSION:
+		if (!isfinite(p->value))
+			return "the plugin returned a non-finite value";
+		ts->p_value[i] = p->value;
+		return NULL;
+	case BENCHTOP_TASK_GENERATION:
+		if (!p->text)
+			return "the plugin returned no text";
+		ts->p_text[i] = arena_str(a, p->text);
+		return NULL;
+	case BENCHTOP_TASK_MULTIPLE_CHOICE:
+		if (p->choice < 0 || (size_t)p->choice >= ex->n_choices)
+			return "the plugin chose a choice out of range";
+		ts->p_choice[i] = p->choice;
+		return NULL;
+	case BENCHTOP_TASK_RETRIEVAL: {
+		const char **r;
+		if (p->n_ranking && !p->ranking)
+			return "the plugin returned no ranking";
+		r = bt_arena_alloc(a, (p->n_ranking ? p->n_ranking : 1) * sizeof(char *));
+		for (j = 0; j < p->n_ranking; j++) {
+			if (!p->ranking[j])
+				return "the plugin returned a null id in its ranking";
+			r[j] = arena_str(a, p->ranking[j]);
+		}
+		ts->ranking[i] = r;
+		ts->n_ranking[i] = p->n_ranking;
+		return NULL;
+	}
+	}
+	return "unknown task type";
+}
+
+/* --- the writer ------------------------------------------------------------------ */
+
+static void writer_fail(struct writer *w, int rc)
+{
+	if (!w->rc) {
+		w->rc = rc;
+		snprintf(w->msg, sizeof(w->msg), "%s", bt_error_last());
+	}
+	w->failed = 1;
+}
+
+static int write_commit(struct writer *w, double now)
+{
+	int rc = 0;
+
+	if (w->beat) {
+		sqlite3_reset(w->beat);
+		sqlite3_bind_double(w->beat, 1, now);
+		sqlite3_bind_int64(w->beat, 2, (int64_t)w->done);
+		sqlite3_bind_int64(w->beat, 3, (int64_t)w->ts->n);
+		sqlite3_bind_int64(w->beat, 4, w->run_id);
+		rc = bt_store_step_done(w->s, w->beat, "cannot record progress");
+	}
+	if (!rc)
+		rc = bt_store_commit(w->s);
+	w->pending = 0;
+	w->last_commit = now;
+	return rc;
+}
+
+/* Text forms of predictions and targets, as samples store them. */
+static const char *format_number(char *buf, size_t n, double v)
+{
+	int prec;
+
+	for (prec = 15; prec <= 17; prec++) {
+		snprintf(buf, n, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	return buf;
+}
+
+static char *json_list(const char *const *items, size_t n)
+{
+	json_t *a = json_array();
+	char *s;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(items[i]));
+	s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return s;
+}
+
+static int write_sample(struct writer *w, size_t i)
+{
+	struct task_state *ts = w->ts;
+	const struct bt_task *t = &ts->task;
+	const struct benchtop_example *ex = &t->test[i];
+	sqlite3_stmt *st = w->ins;
+	char pbuf[40], tbuf[40];
+	char *pfree = NULL, *tfree = NULL, *dfree = NULL;
+	double score = NAN;
+	int correct = -1, rc;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, ts->task_id);
+	sqlite3_bind_int64(st, 2, (int64_t)t->test_index[i]);
+	sqlite3_bind_text(st, 3, ex->id, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 8, ts->latency[i]);
+	if (!ts->ok[i]) {
+		sqlite3_bind_null(st, 4);
+		sqlite3_bind_null(st, 6);
+		sqlite3_bind_null(st, 7);
+		sqlite3_bind_null(st, 10);
+		sqlite3_bind_text(st, 9, ts->error[i] ? ts->error[i] : "failed", -1, SQLITE_STATIC);
+	} else {
+		bt_metrics_sample(&ts->o, i, &ts->mopts, &correct, &score);
+		sqlite3_bind_null(st, 9);
+		sqlite3_bind_null(st, 10);
+		if (correct >= 0)
+			sqlite3_bind_int(st, 6, correct);
+		else
+			sqlite3_bind_null(st, 6);
+		if (isfinite(score))
+			sqlite3_bind_double(st, 7, score);
+		else
+			sqlite3_bind_null(st, 7);
+	}
+	switch (t->info.type) {
+	case BENCHTOP_TASK_CLASSIFICATION:
+		sqlite3_bind_text(st, 5, t->test_targets[i].label, -1, SQLITE_STATIC);
+		if (ts->ok[i]) {
+			const char *p =
+			        ts->y_pred[i] >= 0
+			                ? t->labels[ts->y_pred[i]]
+			                : (ts->p_text && ts->p_text[i] ? ts->p_text[i] : "?");
+			sqlite3_bind_text(st, 4, p, -1, SQLITE_STATIC);
+			if (ts->has_scores && !isnan(ts->scores[i * ts->k])) {
+				json_t *d = json_object(), *a = json_array();
+				for (size_t j = 0; j < ts->k; j++)
+					json_array_append_new(a,
+					                      json_real(ts->scores[i * ts->k + j]));
+				json_object_set_new(d, "scores", a);
+				dfree = json_dumps(d, JSON_COMPACT | JSON_REAL_PRECISION(17));
+				json_decref(d);
+				sqlite3_bind_text(st, 10, dfree, -1, SQLITE_STATIC);
+			}
+		}
+		break;
+	case BENCHTOP_TASK_REGRESSION:
+		sqlite3_bind_text(st, 5, format_number(tbuf, sizeof(tbuf), ts->t_value[i]), -1,
+		                  SQLITE_STATIC);
+		if (ts->ok[i])
+			sqlite3_bind_text(st, 4, format_number(pbuf, sizeof(pbuf), ts->p_value[i]),
+			                  -1, SQLITE_STATIC);
+		break;
+	case BENCHTOP_TASK_GENERATION:
+		sqlite3_bind_text(st, 5, ts->t_text[i], -1, SQLITE_STATIC);
+		if (ts->ok[i])
+			sqlite3_bind_text(st, 4, ts->p_text[i], -1, SQLITE_STATIC);
+		break;
+	case BENCHTOP_TASK_MULTIPLE_CHOICE: {
+		int64_t tc = ts->t_choice[i];
+		if (tc >= 0 && (size_t)tc < ex->n_choices)
+			sqlite3_bind_text(st, 5, ex->choices[tc], -1, SQLITE_STATIC);
+		if (ts->ok[i]) {
+			sqlite3_bind_text(st, 4, ex->choices[ts->p_choice[i]], -1, SQLITE_STATIC);
+			dfree = bt_xasprintf("{\"choice\":%lld,\"target_choice\":%lld}",
+			                     (long long)ts->p_choice[i], (long long)tc);
+			sqlite3_bind_text(st, 10, dfree, -1, SQLITE_STATIC);
+		}
+		break;
+	}
+	case BENCHTOP_TASK_RETRIEVAL:
+		tfree = json_list(ts->relevant[i], ts->n_relevant[i]);
+		sqlite3_bind_text(st, 5, tfree, -1, SQLITE_STATIC);
+		if (ts->ok[i]) {
+			pfree = json_list(ts->ranking[i], ts->n_ranking[i]);
+			sqlite3_bind_text(st, 4, pfree, -1, SQLITE_STATIC);
+		}
+		break;
+	}
+	rc = bt_store_step_done(w->s, st, "cannot store sample");
+	free(pfree);
+	free(tfree);
+	free(dfree);
+	return rc;
+}
+
+static void writer_progress(struct writer *w, double now, int force)
+{
+	struct bt_progress p;
+
+	if (!w->opts->progress || (!force && now - w->last_progress < 0.1))
+		return;
+	w->last_progress = now;
+	memset(&p, 0, sizeof(p));
+	p.task = w->ts->task.spec->name;
+	p.task_index = w->task_index;
+	p.ntasks = w->ntasks;
+	p.done = w->done;
+	p.total = w->ts->n;
+	p.errors = __atomic_load_n(&w->ts->errors, __ATOMIC_RELAXED);
+	p.elapsed = now - w->started;
+	p.phase = BT_PHASE_PREDICT;
+	w->opts->progress(w->opts->payload, &p);
+}
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	struct range *batch = NULL;
+	size_t nbatch = 0, cap = 0, i, j;
+	int closing, rc;
+
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (!w->qn && !w->closing) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 200 * 1000 * 1000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			if (pthread_cond_timedwait(&w->cv, &w->mu, &ts) != 0)
+				break;
+		}
+		bt_grow(&batch, &cap, w->qn, sizeof(*batch));
+		memcpy(batch, w->q, w->qn * sizeof(*batch));
+		nbatch = w->qn;
+		w->qn = 0;
+		closing = w->closing;
+		pthread_mutex_unlock(&w->mu);
+
+		double now = bt_monotonic();
+		for (i = 0; i < nbatch && !w->failed; i++) {
+			for (j = 0; j < batch[i].n && !w->failed; j++) {
+				if (!w->pending) {
+					rc = bt_store_begin(w->s);
+					if (rc) {
+						writer_fail(w, rc);
+						break;
+					}
+					w->pending = 0;
+				}
+				if (w->ins) {
+					rc = write_sample(w, batch[i].first + j);
+					if (rc) {
+						bt_store_rollback(w->s);
+						writer_fail(w, rc);
+						break;
+					}
+				}
+				w->pending++;
+				w->done++;
+				if (w->pending >= COMMIT_EXAMPLES) {
+					rc = write_commit(w, bt_now());
+					if (rc)
+						writer_fail(w, rc);
+				}
+			}
+		}
+		now = bt_monotonic();
+		if (w->pending && !w->failed &&
+		    (closing || now - w->last_commit >= COMMIT_SECONDS)) {
+			rc = write_commit(w, bt_now());
+			if (rc)
+				writer_fail(w, rc);
+			w->last_commit = now;
+		}
+		writer_progress(w, now, 0);
+		if (closing && !w->qn) {
+			pthread_mutex_lock(&w->mu);
+			int empty = w->qn == 0;
+			pthread_mutex_unlock(&w->mu);
+			if (empty)
+				break;
+		}
+	}
+	if (w->pending && !w->failed) {
+		rc = write_commit(w, bt_now());
+		if (rc)
+			writer_fail(w, rc);
+	}
+	writer_progress(w, bt_monotonic(), 1);
+	free(batch);
+	return NULL;
+}
+
+static int writer_start(struct writer *w, struct bt_store *s, struct task_state *ts,
+                        const struct bt_harness_opts *o, int64_t run_id, size_t task_index,
+                        size_t ntasks)
+{
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	w->s = s;
+	w->ts = ts;
+	w->opts = o;
+	w->run_id = run_id;
+	w->task_index = task_index;
+	w->ntasks = ntasks;
+	w->started = w->last_commit = bt_monotonic();
+	if (!o->no_samples) {
+		rc = bt_store_prepare(s, &w->ins,
+		                      "INSERT INTO samples (task_id, idx, example_id, prediction, "
+		                      "target, correct, score, latency, error, detail) "
+		                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+		if (rc)
+			return rc;
+	}
+	rc = bt_store_prepare(s, &w->beat,
+	                      "UPDATE runs SET heartbeat_at = ?, progress_done = ?, "
+	                      "progress_total = ? WHERE id = ?");
+	if (rc) {
+		sqlite3_finalize(w->ins);
+		return rc;
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+		sqlite3_finalize(w->ins);
+		sqlite3_finalize(w->beat);
+		return bt_error_set(BT_ERROR, "cannot start the sample writer thread");
+	}
+	return 0;
+}
+
+static void writer_push(struct writer *w, size_t first, size_t n)
+{
+	pthread_mutex_lock(&w->mu);
+	bt_grow(&w->q, &w->qcap, w->qn + 1, sizeof(*w->q));
+	w->q[w->qn].first = first;
+	w->q[w->qn].n = n;
+	w->qn++;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Stop the writer after it drained the queue; returns its status. */
+static int writer_finish(struct writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->closing = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	sqlite3_finalize(w->ins);
+	sqlite3_finalize(w->beat);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w->q);
+	if (w->rc)
+		return bt_error_set(w->rc, "%s", w->msg);
+	return 0;
+}
+
+/* --- one task ----------------------------------------------------------------------- */
+
+struct run_ctx {
+	struct bt_store *s;
+	const struct bt_harness_opts *o;
+	struct bt_plugin *plugin;
+	const struct benchtop_plugin *desc;
+	int64_t run_id;
+	int nthreads;
+	size_t batch;
+	size_t errors_total;
+	size_t examples_total;
+	volatile int stop; /* cancellation or too many errors */
+	int too_many_errors;
+};
+
+static void host_log(void *payload, enum benchtop_log_level level, const char *plugin,
+                     const char *message)
+{
+	const struct bt_harness_opts *o = payload;
+
+	report(o, level, "%s: %s", plugin, message);
+}
+
+static int insert_task_row(struct run_ctx *rc, struct task_state *ts)
+{
+	sqlite3_stmt *st;
+	char *labels = NULL;
+	int r;
+
+	if (ts->task.info.type == BENCHTOP_TASK_CLASSIFICATION)
+		labels = json_list((const char *const *)ts->task.labels, ts->task.n_labels);
+	r = bt_store_prepare(
+	        rc->s, &st,
+	        "INSERT INTO tasks (run_id, name, type, n_examples, labels, started_at) "
+	        "VALUES (?, ?, ?, ?, ?, ?)");
+	if (!r) {
+		sqlite3_bind_int64(st, 1, rc->run_id);
+		sqlite3_bind_text(st, 2, ts->task.spec->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, bt_task_type_name(ts->task.info.type), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (int64_t)ts->n);
+		if (labels)
+			sqlite3_bind_text(st, 5, labels, -1, SQLITE_STATIC);
+		sqlite3_bind_double(st, 6, bt_now());
+		r = bt_store_step_done(rc->s, st, "cannot record task");
+		sqlite3_finalize(st);
+	}
+	free(labels);
+	if (!r)
+		ts->task_id = sqlite3_last_insert_rowid(bt_store_handle(rc->s));
+	return r;
+}
+
+static int create_instances(struct run_ctx *rc, struct task_state *ts, struct bt_instance ***out,
+                            int *ninst)
+{
+	struct bt_host_config cfg;
+	struct bt_instance **inst;
+	int shared = (rc->desc->flags & BENCHTOP_PLUGIN_THREAD_SAFE) != 0;
+	int n = shared ? 1 : rc->nthreads, i, r = 0;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.log = host_log;
+	cfg.log_payload = (void *)rc->o;
+	cfg.cancel = rc->o->cancel;
+	inst = bt_xcalloc((size_t)n, sizeof(*inst));
+	*out = inst;
+	*ninst = n;
+	if (!(rc->desc->tasks & BENCHTOP_TASK_BIT(ts->task.info.type)))
+		return bt_error_set(BT_EINPUT, "plugin '%s' does not support %s tasks (task '%s')",
+		                    rc->desc->name, bt_task_type_name(ts->task.info.type),
+		                    ts->task.spec->name);
+	if ((rc->desc->flags & BENCHTOP_PLUGIN_NEEDS_TRAIN) && !ts->task.n_train)
+		return bt_error_set(
+		        BT_EINPUT,
+		        "plugin '%s' needs training data but task '%s' has no train split",
+		        rc->desc->name, ts->task.spec->name);
+	for (i = 0; i < n && !r; i++) {
+		r = bt_instance_create(&inst[i], rc->plugin, rc->o->params, &ts->task.info, &cfg);
+		if (r)
+			break;
+		if (ts->task.n_train)
+			r = bt_instance_fit(inst[i], ts->task.train, ts->task.n_train);
+		if (!r && cancelled(rc->o))
+			r = bt_error_set(BT_EINTR, "interrupted while training");
+	}
+	return r;
+}
+
+static void destroy_instances(struct bt_instance **inst, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (inst[i])
+			bt_instance_destroy(inst[i]);
+	free(inst);
+}
+
+static void predict_all(struct run_ctx *rc, struct task_state *ts, struct bt_instance **inst,
+                        int ninst, struct writer *w)
+{
+	const struct bt_task *t = &ts->task;
+	size_t batch = rc->batch, unit = batch < UNIT_MIN ? UNIT_MIN : batch;
+	size_t nunits = (ts->n + unit - 1) / unit;
+	int64_t max_errors = rc->o->max_errors;
+
+#pragma omp parallel num_threads(rc->nthreads)
+	{
+		int tid = 0;
+#ifdef _OPENMP
+		tid = omp_get_thread_num();
+#endif
+		struct bt_instance *mine = inst[ninst == 1 ? 0 : tid];
+		struct bt_arena *arena = &ts->arenas[tid];
+		struct benchtop_prediction *pred = bt_xcalloc(batch, sizeof(*pred));
+
+#pragma omp for schedule(dynamic, 1)
+		for (size_t u = 0; u < nunits; u++) {
+			size_t first = u * unit, n = ts->n - first < unit ? ts->n - first : unit;
+			size_t off, j, errs = 0;
+
+			if (rc->stop || w->failed || cancelled(rc->o))
+				continue;
+			for (off = 0; off < n; off += batch) {
+				size_t m = n - off < batch ? n - off : batch;
+				size_t base = first + off;
+				double t0 = bt_monotonic(), per;
+				int r = bt_instance_predict(mine, &t->test[base], m, pred);
+				per = (bt_monotonic() - t0) / (double)m;
+				for (j = 0; j < m; j++) {
+					size_t i = base + j;
+					const char *why;
+					ts->latency[i] = per;
+					if (r)
+						why = arena_str(arena, bt_error_last());
+					else if (pred[j].error)
+						why = arena_str(arena, pred[j].error);
+					else
+						why = take(ts, i, &pred[j], &t->test[i], arena);
+					if (why) {
+						ts->error[i] = why;
+						errs++;
+						continue;
+					}
+					ts->ok[i] = 1;
+				}
+			}
+			if (errs) {
+				size_t total =
+				        __atomic_add_fetch(&ts->errors, errs, __ATOMIC_RELAXED);
+				if (max_errors >= 0 &&
+				    rc->errors_total + total > (size_t)max_errors) {
+					rc->too_many_errors = 1;
+					rc->stop = 1;
+				}
+			}
+			writer_push(w, first, n);
+		}
+		free(pred);
+	}
+}
+
+static int store_metrics(struct run_ctx *rc, struct task_state *ts, double wall)
+{
+	const struct bt_task_spec *spec = ts->task.spec;
+	const char *const *names = (const char *const *)spec->metrics;
+	size_t nnames = spec->n_metrics, nout = 0, i;
+	struct bt_metric_value *vals = NULL;
+	int64_t *confusion = NULL;
+	char *conf_json = NULL;
+	sqlite3_stmt *st;
+	int r;
+
+	if (!nnames)
+		names = bt_metrics_defaults(ts->task.info.type, &nnames);
+	ts->o.scores = ts->has_scores ? ts->scores : NULL;
+	ts->o.wall_seconds = wall;
+	r = bt_metrics_compute(&ts->o, names, nnames, &ts->mopts, &vals, &nout,
+	                       ts->task.info.type == BENCHTOP_TASK_CLASSIFICATION ? &confusion
+	                                                                          : NULL);
+	if (r)
+		return r;
+	if (confusion) {
+		json_t *m = json_array();
+		for (size_t a = 0; a < ts->k; a++) {
+			json_t *row = json_array();
+			for (size_t b = 0; b < ts->k; b++)
+				json_array_append_new(row, json_integer(confusion[a * ts->k + b]));
+			json_array_append_new(m, row);
+		}
+		conf_json = json_dumps(m, JSON_COMPACT);
+		json_decref(m);
+	}
+	r = bt_store_begin(rc->s);
+	if (r)
+		goto out;
+	for (i = 0; i < nout && !r; i++) {
+		struct bt_metric_row row;
+		row.task = spec->name;
+		row.metric = vals[i].name;
+		row.value = vals[i].value;
+		row.ci_low = vals[i].ci_low;
+		row.ci_high = vals[i].ci_high;
+		row.stderr_ = vals[i].se;
+		row.n = (int64_t)vals[i].n;
+		row.has_ci = 1;
+		r = bt_run_put_metric(rc->s, rc->run_id, &row);
+	}
+	if (!r)
+		r = bt_store_prepare(rc->s, &st,
+		                     "UPDATE tasks SET n_errors = ?, confusion = ?, ended_at = ? "
+		                     "WHERE id = ?");
+	if (!r) {
+		sqlite3_bind_int64(st, 1, (int64_t)ts->errors);
+		if (conf_json)
+			sqlite3_bind_text(st, 2, conf_json, -1, SQLITE_STATIC);
+		sqlite3_bind_double(st, 3, bt_now());
+		sqlite3_bind_int64(st, 4, ts->task_id);
+		r = bt_store_step_done(rc->s, st, "cannot record task results");
+		sqlite3_finalize(st);
+	}
+	if (!r)
+		r = bt_store_commit(rc->s);
+	else
+		bt_store_rollback(rc->s);
+out:
+	free(vals);
+	free(confusion);
+	free(conf_json);
+	return r;
+}
+
+static void progress_phase(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t nt,
+                           int phase)
+{
+	struct bt_progress p;
+
+	if (!rc->o->progress)
+		return;
+	memset(&p, 0, sizeof(p));
+	p.task = ts->task.spec->name;
+	p.task_index = ti;
+	p.ntasks = nt;
+	p.total = ts->n;
+	p.done = phase == BT_PHASE_FIT ? 0 : ts->n;
+	p.errors = ts->errors;
+	p.phase = phase;
+	rc->o->progress(rc->o->payload, &p);
+}
+
+/* The message of the last errored example, for failure reasons. */
+static const char *last_error_of(const struct task_state *ts)
+{
+	size_t i = ts->n;
+
+	while (i-- > 0)
+		if (!ts->ok[i] && ts->error[i])
+			return ts->error[i];
+	return "unknown";
+}
+
+static int run_task(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t nt)
+{
+	struct bt_instance **inst = NULL;
+	struct writer w;
+	int ninst = 0, r;
+	double t0;
+
+	r = insert_task_row(rc, ts);
+	if (r)
+		return r;
+	progress_phase(rc, ts, ti, nt, BT_PHASE_FIT);
+	r = create_instances(rc, ts, &inst, &ninst);
+	if (r)
+		goto out;
+	outcomes_init(ts, rc->nthreads);
+	r = writer_start(&w, rc->s, ts, rc->o, rc->run_id, ti, nt);
+	if (r)
+		goto out;
+	t0 = bt_monotonic();
+	predict_all(rc, ts, inst, ninst, &w);
+	r = writer_finish(&w);
+	if (r)
+		goto out;
+	rc->errors_total += ts->errors;
+	rc->examples_total += ts->n;
+	if (rc->too_many_errors) {
+		r = bt_error_set(BT_EFAIL,
+		                 "more than %lld examples failed (--max-errors %lld); the last "
+		                 "error, in task '%s', was: %s",
+		                 (long long)rc->o->max_errors, (long long)rc->o->max_errors,
+		                 ts->task.spec->name, last_error_of(ts));
+		goto out;
+	}
+	if (cancelled(rc->o)) {
+		r = bt_error_set(BT_EINTR, "interrupted during task '%s'", ts->task.spec->name);
+		goto out;
+	}
+	progress_phase(rc, ts, ti, nt, BT_PHASE_METRICS);
+	r = store_metrics(rc, ts, bt_monotonic() - t0);
+	if (!r)
+		progress_phase(rc, ts, ti, nt, BT_PHASE_DONE);
+out:
+	destroy_instances(inst, ninst);
+	return r;
+}
+
+/* --- the whole run -------------------------------------------------------------------- */
+
+static int select_tasks(const struct bt_suite *suite, const struct bt_harness_opts *o, size_t **out,
+                        size_t *n)
+{
+	size_t i, j;
+
+	*out = bt_xcalloc(suite->ntasks + 1, sizeof(size_t));
+	*n = 0;
+	if (!o->ntasks) {
+		for (i = 0; i < suite->ntasks; i++)
+			(*out)[(*n)++] = i;
+		return 0;
+	}
+	for (j = 0; j < o->ntasks; j++) {
+		int idx = bt_suite_task(suite, o->tasks[j]);
+		if (idx < 0) {
+			const char **names = bt_xcalloc(suite->ntasks + 1, sizeof(char *));
+			const char *s;
+			for (i = 0; i < suite->ntasks; i++)
+				names[i] = suite->tasks[i].name;
+			s = bt_suggest(o->tasks[j], names, suite->ntasks);
+			free(names);
+			if (s)
+				return bt_error_set(
+				        BT_EUSAGE,
+				        "suite '%s' has no task '%s' (did you mean '%s'?)",
+				        suite->name, o->tasks[j], s);
+			return bt_error_set(BT_EUSAGE, "suite '%s' has no task '%s'", suite->name,
+			                    o->tasks[j]);
+		}
+		for (i = 0; i < *n; i++)
+			if ((*out)[i] == (size_t)idx)
+				break;
+		if (i == *n)
+			(*out)[(*n)++] = (size_t)idx;
+	}
+	return 0;
+}
+
+/* The suite's path as recorded: relative to the work tree's top when inside it. */
+static char *recorded_path(const char *path, const char *workdir)
+{
+	char *abs = realpath(path, NULL);
+	size_t n;
+
+	if (!abs)
+		return bt_xstrdup(path);
+	if (workdir && (n = strlen(workdir)) && strncmp(abs, workdir, n) == 0 && abs[n] == '/') {
+		char *rel = bt_xstrdup(abs + n + 1);
+		free(abs);
+		return rel;
+	}
+	return abs;
+}
+
+static void metric_opts(struct task_state *ts, const struct bt_harness_opts *o, int nthreads)
+{
+	const struct bt_task_spec *spec = ts->task.spec;
+
+	memset(&ts->mopts, 0, sizeof(ts->mopts));
+	ts->mopts.resamples = spec->bootstrap;
+	ts->mopts.seed = o->has_seed ? o->seed : spec->has_seed ? spec->seed : 0;
+	ts->mopts.level = 0.95;
+	ts->mopts.normalize = spec->normalize;
+	ts->mopts.k = spec->k > 0 ? spec->k : 10;
+	ts->mopts.threads = nthreads;
+}
+
+int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
+                   struct bt_harness_result *out)
+{
+	struct bt_suite *suite = NULL;
+	struct task_state *tasks = NULL;
+	struct bt_git_info git;
+	struct bt_run run;
+	struct run_ctx rc;
+	struct bt_task_opts topts;
+	size_t *sel = NULL, nsel = 0, i, prepared = 0;
+	char hash[65];
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	memset(&git, 0, sizeof(git));
+	memset(&run, 0, sizeof(run));
+	memset(&rc, 0, sizeof(rc));
+	rc.s = s;
+	rc.o = o;
+
+	/* Everything that can be wrong with the input is found before the run exists. */
+	r = bt_suite_load(&suite, o->suite_path);
+	if (r)
+		goto out;
+	r = select_tasks(suite, o, &sel, &nsel);
+	if (r)
+		goto out;
+	memset(&topts, 0, sizeof(topts));
+	topts.limit = o->limit;
+	topts.shard_index = o->shard_index;
+	topts.shard_count = o->shard_count;
+	topts.seed = o->has_seed ? o->seed : 0;
+	tasks = bt_xcalloc(nsel, sizeof(*tasks));
+	for (i = 0; i < nsel; i++) {
+		r = bt_task_prepare(&tasks[i].task, suite, sel[i], &topts);
+		if (r)
+			goto out;
+		prepared++;
+	}
+	r = bt_plugin_load(&rc.plugin, o->plugin);
+	if (r)
+		goto out;
+	rc.desc = bt_plugin_desc(rc.plugin);
+	for (i = 0; i < nsel; i++) {
+		const struct bt_task *t = &tasks[i].task;
+		if (!(rc.desc->tasks & BENCHTOP_TASK_BIT(t->info.type))) {
+			r = bt_error_set(
+			        BT_EINPUT, "plugin '%s' does not support %s tasks (task '%s')",
+			        rc.desc->name, bt_task_type_name(t->info.type), t->spec->name);
+			goto out;
+		}
+		if ((rc.desc->flags & BENCHTOP_PLUGIN_NEEDS_TRAIN) && !t->n_train) {
+			r = bt_error_set(
+			        BT_EINPUT,
+			        "plugin '%s' needs training data but task '%s' has no train "
+			        "split",
+			        rc.desc->name, t->spec->name);
+			goto out;
+		}
+	}
+	r = bt_suite_hash(suite, hash);
+	if (r)
+		goto out;
+	r = bt_git_capture(&git, o->cwd);
+	if (r)
+		goto out;
+
+	rc.nthreads = o->threads;
+#ifdef _OPENMP
+	if (rc.nthreads <= 0)
+		rc.nthreads = omp_get_num_procs();
+#endif
+	if (rc.nthreads <= 0)
+		rc.nthreads = 1;
+	rc.batch = o->batch_size;
+	if (!rc.batch)
+		rc.batch = (rc.desc->flags & BENCHTOP_PLUGIN_BATCH)
+		                   ? (rc.desc->preferred_batch ? rc.desc->preferred_batch : 256)
+		                   : 1;
+
+	run.kind = bt_xstrdup("eval");
+	run.name = o->name ? bt_xstrdup(o->name) : NULL;
+	run.suite = bt_xstrdup(suite->name);
+	run.suite_version = suite->version ? bt_xstrdup(suite->version) : NULL;
+	run.suite_hash = bt_xstrdup(hash);
+	run.suite_path = recorded_path(o->suite_path, git.workdir);
+	run.model = bt_xstrdup(rc.desc->name);
+	run.model_version = rc.desc->version ? bt_xstrdup(rc.desc->version) : NULL;
+	run.plugin_sha256 = bt_xstrdup(bt_plugin_sha256(rc.plugin));
+	run.command = o->command_json ? bt_xstrdup(o->command_json) : NULL;
+	run.cwd = o->cwd ? bt_xstrdup(o->cwd) : NULL;
+	run.has_seed = 1;
+	run.seed = (int64_t)(o->has_seed ? o->seed : 0);
+	for (i = 0; i < nsel; i++)
+		run.progress_total += (int64_t)tasks[i].task.n_test;
+	if (o->shard_count) {
+		run.shard_index = o->shard_index;
+		run.shard_count = o->shard_count;
+		run.shard_group = o->shard_group ? bt_xstrdup(o->shard_group) : NULL;
+	}
+	r = bt_run_create(s, &run, &git, (const char *const *)(o->params ? o->params->keys : NULL),
+	                  (const char *const *)(o->params ? o->params->values : NULL),
+	                  o->params ? o->params->n : 0, o->tags, o->ntags);
+	if (r)
+		goto out;
+	rc.run_id = out->run_id = run.id;
+	memcpy(out->uuid, run.uuid, sizeof(out->uuid));
+	if (git.sha[0]) {
+		struct bt_git_commit c;
+		/* Commit metadata is a cache for views: failing to store it is not fatal. */
+		if (bt_git_commit_lookup(&c, o->cwd, git.sha) == 0) {
+			bt_run_cache_commit(s, &c);
+			bt_git_commit_release(&c);
+		}
+		bt_error_clear();
+	}
+
+	for (i = 0; i < nsel && !r; i++) {
+		metric_opts(&tasks[i], o, rc.nthreads);
+		r = run_task(&rc, &tasks[i], i, nsel);
+		outcomes_release(&tasks[i]);
+	}
+	out->examples = rc.examples_total;
+	out->errors = rc.errors_total;
+	if (!r) {
+		out->status = BT_RUN_FINISHED;
+		r = bt_run_finish(s, run.id, BT_RUN_FINISHED, NULL);
+	} else {
+		/* Keep the failure's message: finishing the run may overwrite it. */
+		char reason[1024];
+		int code = r;
+		snprintf(reason, sizeof(reason), "%s", bt_error_last());
+		out->status = code == BT_EINTR ? BT_RUN_INTERRUPTED : BT_RUN_FAILED;
+		bt_run_finish(s, run.id, (enum bt_run_status)out->status, reason);
+		r = bt_error_set(code, "%s", reason);
+	}
+out:
+	if (rc.plugin)
+		bt_plugin_unload(rc.plugin);
+	for (i = 0; i < prepared; i++)
+		bt_task_release(&tasks[i].task);
+	free(tasks);
+	free(sel);
+	bt_run_release(&run);
+	bt_git_info_release(&git);
+	bt_suite_free(suite);
+	return r;
+}
