@@ -26,6 +26,7 @@ const struct bt_command bt_commands[] = {
         {"tag", cmd_tag, 0, "Add or remove tags on a run"},
         {"note", cmd_note, 0, "Set a run's note"},
         {"export", cmd_export, 0, "Export runs with their metrics (and samples)"},
+        {"check", cmd_check, 0, "Gate: did these runs regress against their baselines?"},
         {"help", cmd_help, 0, "Show help for benchtop or a command"},
         {NULL, NULL, 0, NULL},
 };

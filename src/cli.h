@@ -109,5 +109,6 @@ int cmd_note(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_export(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_help(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_run(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_check(int argc, char **argv, struct bt_ctx *ctx);
 
 #endif
