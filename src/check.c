@@ -163,6 +163,16 @@ void bt_check_decide(struct bt_check_row *rows, size_t n)
 	free(p);
 }
 
+/* The current error, re-filed as the user's mistake (exit status 2). */
+static int as_input_error(void)
+{
+	char *msg = bt_xstrdup(bt_error_last());
+	int rc = bt_error_set(BT_EINPUT, "%s", msg);
+
+	free(msg);
+	return rc;
+}
+
 /* --- choosing runs ------------------------------------------------------------- */
 
 /* Runs that stand for a commit: eval, unsharded. */
@@ -211,9 +221,7 @@ int bt_check_candidates(struct bt_store *s, const struct bt_check_opts *o, int64
 				free(*ids);
 				*ids = NULL;
 				*n = 0;
-				return rc == BT_ENOTFOUND
-				               ? bt_error_set(BT_EINPUT, "%s", bt_error_last())
-				               : rc;
+				return rc == BT_ENOTFOUND ? as_input_error() : rc;
 			}
 			if (r.status == BT_RUN_RUNNING) {
 				rc = bt_error_set(BT_EINPUT, "run %lld is still running",
@@ -474,7 +482,7 @@ int bt_check_baseline(struct bt_store *s, const struct bt_check_opts *o, const s
 		return 0;
 	}
 	if (rc != BT_ENOTFOUND || all_digits(ref) || ref[0] == '@')
-		return rc == BT_ENOTFOUND ? bt_error_set(BT_EINPUT, "%s", bt_error_last()) : rc;
+		return rc == BT_ENOTFOUND ? as_input_error() : rc;
 	if (bt_git_resolve(sha, o->repo_path, ref) != 0)
 		return bt_error_set(BT_EINPUT,
 		                    "'%s' is not a run: no run id, uuid, tag or git revision "
