@@ -110,5 +110,6 @@ int cmd_export(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_help(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_run(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_check(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_history(int argc, char **argv, struct bt_ctx *ctx);
 
 #endif
