@@ -28,6 +28,7 @@ const struct bt_command bt_commands[] = {
         {"export", cmd_export, 0, "Export runs with their metrics (and samples)"},
         {"check", cmd_check, 0, "Gate: did these runs regress against their baselines?"},
         {"history", cmd_history, 0, "A metric along the git history, with change points"},
+        {"merge", cmd_merge, BT_CMD_DB_CREATE, "Import runs from other databases; combine shards"},
         {"help", cmd_help, 0, "Show help for benchtop or a command"},
         {NULL, NULL, 0, NULL},
 };

@@ -111,5 +111,6 @@ int cmd_help(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_run(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_check(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_history(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_merge(int argc, char **argv, struct bt_ctx *ctx);
 
 #endif
