@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -26,6 +27,10 @@ const struct bt_command bt_commands[] = {
         {"tag", cmd_tag, 0, "Add or remove tags on a run"},
         {"note", cmd_note, 0, "Set a run's note"},
         {"export", cmd_export, 0, "Export runs with their metrics (and samples)"},
+        {"gc", cmd_gc, 0, "Mark stale runs interrupted; compact the database"},
+        {"suite", cmd_suite, 0, "Fetch a suite's data, hash data files"},
+        {"cache", cmd_cache, 0, "List, remove and collect cached data files"},
+        {"plugin", cmd_plugin, 0, "Inspect, check and list model plugins"},
         {"check", cmd_check, 0, "Gate: did these runs regress against their baselines?"},
         {"history", cmd_history, 0, "A metric along the git history, with change points"},
         {"merge", cmd_merge, BT_CMD_DB_CREATE, "Import runs from other databases; combine shards"},
@@ -64,7 +69,8 @@ static void print_help(FILE *f)
 	      "\nCommands:\n",
 	      f);
 	for (c = bt_commands; c->name; c++)
-		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+		if (!(c->flags & BT_CMD_HIDDEN))
+			fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fputs("\nWith no command, benchtop lists runs ('benchtop ls').\n"
 	      "Run 'benchtop COMMAND --help' for a command's options; see benchtop(1).\n",
 	      f);
@@ -145,6 +151,8 @@ int main(int argc, char **argv)
 	int i, rc;
 
 	setlocale(LC_ALL, "");
+	/* Past a file size limit, let write() fail with EFBIG (a clear error) rather than kill us. */
+	signal(SIGXFSZ, SIG_IGN);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.argv0 = argv[0];
 	ctx.argc = argc;

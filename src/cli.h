@@ -34,6 +34,7 @@ struct bt_ctx {
 
 enum bt_cmd_flags {
 	BT_CMD_DB_CREATE = 1 << 0, /* opening the store may create it */
+	BT_CMD_HIDDEN = 1 << 1,    /* internal: not listed by help */
 };
 
 struct bt_command {
@@ -99,6 +100,21 @@ int bt_cli_bad_option(struct bt_ctx *ctx, const char *usage, int c, char **argv)
 /* Parse "key=value" into newly allocated halves; BT_EUSAGE when there is no '='. */
 int bt_cli_split_kv(const char *arg, char **key, char **value);
 
+/*
+ * Data downloads on stderr (cmd-suite-fetch.c), for bt_fetch_opts.progress
+ * with the payload from bt_cli_fetch_progress_new(): a bar on a terminal
+ * (unless -q), a line per file fetched, resumed, waited for or retried,
+ * an error line per file that failed, and with `print_paths` each cached
+ * file's path on stdout.  _end() clears the bar, prints a summary when
+ * asked, frees, and returns how many failures it printed (a caller prints
+ * its error only when that is 0).
+ */
+struct bt_fetch_event;
+struct bt_cli_fetch_progress;
+struct bt_cli_fetch_progress *bt_cli_fetch_progress_new(struct bt_ctx *ctx, int print_paths);
+int bt_cli_fetch_progress(const struct bt_fetch_event *ev, void *payload);
+size_t bt_cli_fetch_progress_end(struct bt_cli_fetch_progress *p, int summary);
+
 /* Commands, one file each. */
 int cmd_init(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_ls(int argc, char **argv, struct bt_ctx *ctx);
@@ -107,8 +123,15 @@ int cmd_rm(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_tag(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_note(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_export(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_plugin(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_help(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_run(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_worker(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_gc(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_suite(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_suite_fetch(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_suite_hash(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_cache(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_check(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_history(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_merge(int argc, char **argv, struct bt_ctx *ctx);

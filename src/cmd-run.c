@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "error.h"
 #include "harness.h"
+#include "isolate.h"
 #include "run.h"
 #include "util.h"
 
@@ -181,6 +182,10 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 		OPT_NO_SAMPLES,
 		OPT_MAX_ERRORS,
 		OPT_BATCH,
+		OPT_ISOLATE,
+		OPT_NO_ISOLATE,
+		OPT_TIMEOUT,
+		OPT_MAX_MEMORY,
 	};
 	static const struct option opts[] = {
 	        {"model", required_argument, NULL, 'm'},
@@ -291,6 +296,30 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 			}
 			o.batch_size = (size_t)v;
 			break;
+		case OPT_ISOLATE:
+			o.no_isolate = 0;
+			break;
+		case OPT_NO_ISOLATE:
+			o.no_isolate = 1;
+			break;
+		case OPT_TIMEOUT:
+			if (bt_parse_double(optarg, &o.timeout) || !(o.timeout > 0)) {
+				exit_code = bt_cli_usage_error(ctx, usage,
+							       "--timeout needs a positive number of "
+							       "seconds, not '%s'",
+							       optarg);
+				goto out;
+			}
+			break;
+		case OPT_MAX_MEMORY:
+			if (bt_parse_size(optarg, &o.max_memory) || o.max_memory < (16u << 20)) {
+				exit_code = bt_cli_usage_error(ctx, usage,
+							       "--max-memory needs a size of at least "
+							       "16M, such as 512M or 2G, not '%s'",
+							       optarg);
+				goto out;
+			}
+			break;
 		case 'h':
 			bt_cli_print_usage(stdout, usage);
 			goto out;
@@ -303,6 +332,12 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 		exit_code = bt_cli_usage_error(ctx, usage,
 		                               argc - optind ? "run takes one suite"
 		                                             : "run needs a suite file");
+		goto out;
+	}
+	if (o.no_isolate && (o.timeout > 0 || o.max_memory)) {
+		exit_code = bt_cli_usage_error(ctx, usage,
+					       "--timeout and --max-memory need isolation; drop "
+					       "--no-isolate");
 		goto out;
 	}
 	if (!o.plugin) {

@@ -574,10 +574,12 @@ static int parse_term(struct parser *p, struct bt_filter **out)
 	n->value = p->word;
 	p->word = NULL;
 	rc = check_cmp(p, n, foff, flen, ooff, olen, p->start, p->len);
+	if (!rc)
+		rc = next(p, 0);
 	if (rc)
 		goto fail;
 	*out = n;
-	return next(p, 0);
+	return 0;
 fail:
 	bt_filter_free(n);
 	return rc;
@@ -625,7 +627,13 @@ static int parse_unary(struct parser *p, struct bt_filter **out)
 				return fail(p, open, 1, "missing ')' for this '('");
 			return fail(p, p->start, p->len, "expected ')'");
 		}
-		return next(p, 0);
+		rc = next(p, 0);
+		if (rc) {
+			/* Every parse function leaves *out NULL when it fails. */
+			bt_filter_free(*out);
+			*out = NULL;
+		}
+		return rc;
 	case T_WORD:
 	case T_STRING:
 		return parse_term(p, out);

@@ -30,6 +30,7 @@
 #include "error.h"
 #include "git.h"
 #include "harness.h"
+#include "isolate.h"
 #include "metrics.h"
 #include "plugin-host.h"
 #include "run.h"
@@ -724,8 +725,49 @@ static void destroy_instances(struct bt_instance **inst, int n)
 	free(inst);
 }
 
+/* Where the outcomes of one scheduled unit go. */
+struct unit {
+	struct task_state *ts;
+	size_t base;
+	struct bt_arena *arena;
+	size_t errs;
+};
+
+static void record(struct unit *u, size_t j, const struct benchtop_prediction *p,
+		   const char *error, double latency)
+{
+	struct task_state *ts = u->ts;
+	size_t i = u->base + j;
+	const char *why;
+
+	ts->latency[i] = latency;
+	if (error)
+		why = arena_str(u->arena, error);
+	else if (p->error)
+		why = arena_str(u->arena, p->error);
+	else
+		why = take(ts, i, p, &ts->task.test[i], u->arena);
+	if (why) {
+		ts->error[i] = why;
+		u->errs++;
+		return;
+	}
+	ts->ok[i] = 1;
+}
+
+static void pool_cb(void *payload, size_t j, const struct benchtop_prediction *p,
+		    const char *error, double latency)
+{
+	record(payload, j, p, error, latency);
+}
+
+/*
+ * Predict every test example: units of work shared out dynamically over
+ * the team; each thread uses its own instance (or the shared one), or in
+ * isolated mode its own lane of worker processes.
+ */
 static void predict_all(struct run_ctx *rc, struct task_state *ts, struct bt_instance **inst,
-                        int ninst, struct writer *w)
+			int ninst, struct bt_pool *pool, struct writer *w)
 {
 	const struct bt_task *t = &ts->task;
 	size_t batch = rc->batch, unit = batch < UNIT_MIN ? UNIT_MIN : batch;
@@ -738,46 +780,37 @@ static void predict_all(struct run_ctx *rc, struct task_state *ts, struct bt_ins
 #ifdef _OPENMP
 		tid = omp_get_thread_num();
 #endif
-		struct bt_instance *mine = inst[ninst == 1 ? 0 : tid];
-		struct bt_arena *arena = &ts->arenas[tid];
+		struct bt_instance *mine = inst ? inst[ninst == 1 ? 0 : tid] : NULL;
 		struct benchtop_prediction *pred = bt_xcalloc(batch, sizeof(*pred));
+		struct unit u;
 
+		u.ts = ts;
+		u.arena = &ts->arenas[tid];
 #pragma omp for schedule(dynamic, 1)
-		for (size_t u = 0; u < nunits; u++) {
-			size_t first = u * unit, n = ts->n - first < unit ? ts->n - first : unit;
-			size_t off, j, errs = 0;
+		for (size_t k = 0; k < nunits; k++) {
+			size_t first = k * unit, n = ts->n - first < unit ? ts->n - first : unit;
+			size_t off, j;
 
 			if (rc->stop || w->failed || cancelled(rc->o))
 				continue;
+			u.errs = 0;
 			for (off = 0; off < n; off += batch) {
 				size_t m = n - off < batch ? n - off : batch;
-				size_t base = first + off;
-				double t0 = bt_monotonic(), per;
-				int r = bt_instance_predict(mine, &t->test[base], m, pred);
-				per = (bt_monotonic() - t0) / (double)m;
-				for (j = 0; j < m; j++) {
-					size_t i = base + j;
-					const char *why;
-					ts->latency[i] = per;
-					if (r)
-						why = arena_str(arena, bt_error_last());
-					else if (pred[j].error)
-						why = arena_str(arena, pred[j].error);
-					else
-						why = take(ts, i, &pred[j], &t->test[i], arena);
-					if (why) {
-						ts->error[i] = why;
-						errs++;
-						continue;
-					}
-					ts->ok[i] = 1;
+				u.base = first + off;
+				if (pool) {
+					bt_pool_predict(pool, tid, &t->test[u.base], m, pool_cb, &u);
+					continue;
 				}
+				double t0 = bt_monotonic(), per;
+				int r = bt_instance_predict(mine, &t->test[u.base], m, pred);
+				per = (bt_monotonic() - t0) / (double)m;
+				for (j = 0; j < m; j++)
+					record(&u, j, r ? NULL : &pred[j], r ? bt_error_last() : NULL,
+					       per);
 			}
-			if (errs) {
-				size_t total =
-				        __atomic_add_fetch(&ts->errors, errs, __ATOMIC_RELAXED);
-				if (max_errors >= 0 &&
-				    rc->errors_total + total > (size_t)max_errors) {
+			if (u.errs) {
+				size_t total = __atomic_add_fetch(&ts->errors, u.errs, __ATOMIC_RELAXED);
+				if (max_errors >= 0 && rc->errors_total + total > (size_t)max_errors) {
 					rc->too_many_errors = 1;
 					rc->stop = 1;
 				}
@@ -890,6 +923,7 @@ static const char *last_error_of(const struct task_state *ts)
 static int run_task(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t nt)
 {
 	struct bt_instance **inst = NULL;
+	struct bt_pool *pool = NULL;
 	struct writer w;
 	int ninst = 0, r;
 	double t0;
@@ -898,7 +932,22 @@ static int run_task(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t
 	if (r)
 		return r;
 	progress_phase(rc, ts, ti, nt, BT_PHASE_FIT);
-	r = create_instances(rc, ts, &inst, &ninst);
+	if (rc->o->no_isolate) {
+		r = create_instances(rc, ts, &inst, &ninst);
+	} else {
+		struct bt_pool_opts po;
+		memset(&po, 0, sizeof(po));
+		po.plugin_path = bt_plugin_path(rc->plugin);
+		po.params = rc->o->params;
+		po.task = &ts->task.info;
+		po.train = ts->task.train;
+		po.n_train = ts->task.n_train;
+		po.timeout = rc->o->timeout;
+		po.max_memory = rc->o->max_memory;
+		po.log = rc->o->log;
+		po.log_payload = rc->o->payload;
+		r = bt_pool_start(&pool, &po, rc->nthreads);
+	}
 	if (r)
 		goto out;
 	outcomes_init(ts, rc->nthreads);
@@ -906,7 +955,7 @@ static int run_task(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t
 	if (r)
 		goto out;
 	t0 = bt_monotonic();
-	predict_all(rc, ts, inst, ninst, &w);
+	predict_all(rc, ts, inst, ninst, pool, &w);
 	r = writer_finish(&w);
 	if (r)
 		goto out;
@@ -929,7 +978,9 @@ static int run_task(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t
 	if (!r)
 		progress_phase(rc, ts, ti, nt, BT_PHASE_DONE);
 out:
-	destroy_instances(inst, ninst);
+	bt_pool_stop(pool);
+	if (inst)
+		destroy_instances(inst, ninst);
 	return r;
 }
 

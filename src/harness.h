@@ -58,6 +58,9 @@ struct bt_harness_opts {
 	uint32_t shard_index, shard_count; /* shard_count 0: no sharding */
 	const char *shard_group;
 	const char *command_json; /* the command line, as a JSON array */
+	int no_isolate;           /* run the plugin in this process (for debugging) */
+	double timeout;           /* isolated: seconds per predict call; <= 0 none */
+	uint64_t max_memory;      /* isolated: address-space limit per worker; 0 none */
 	const char *cwd;
 
 	/* Callbacks (any may be NULL), called from any thread. */

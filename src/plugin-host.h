@@ -26,6 +26,15 @@ struct bt_plugin;
 const char *bt_plugin_default_dir(void);
 
 /*
+ * The directories searched for a plugin given by name, in order: each
+ * non-empty entry of $BENCHTOP_PLUGIN_PATH (colon-separated), then
+ * bt_plugin_default_dir().  A new NULL-terminated array of new strings;
+ * free with bt_plugin_search_path_free().
+ */
+char **bt_plugin_search_path(void);
+void bt_plugin_search_path_free(char **dirs);
+
+/*
  * Resolve `name_or_path` to a file without loading it.  *out is a new
  * string; BT_ENOTFOUND names every place searched.
  */
@@ -49,12 +58,24 @@ void bt_params_add(struct bt_params *p, const char *key, const char *value);
 const char *bt_params_get(const struct bt_params *p, const char *key);
 void bt_params_release(struct bt_params *p);
 
-/* Where plugin log lines and the cancellation flag come from. */
+/*
+ * Where plugin log lines and the cancellation flag come from.  `log` is
+ * called on whichever thread the plugin logs from (predict may run on
+ * several), with the message already formatted; it must be thread-safe.
+ */
 struct bt_host_config {
 	void (*log)(void *payload, enum benchtop_log_level level, const char *plugin,
 	            const char *message);
 	void *log_payload;
 	const volatile int *cancel; /* non-zero: cancel (may be NULL) */
+	/*
+	 * The host->example_json service.  The harness sets it to
+	 * bt_task_example_json (suite.h), which serialises the example's
+	 * source record.  NULL: the host serialises example->fields itself
+	 * (numbers, text, vectors, and JSON fields embedded as values), which
+	 * is what `plugin check` uses for its generated examples.
+	 */
+	const char *(*example_json)(const struct benchtop_example *ex);
 };
 
 struct bt_instance;
@@ -68,7 +89,11 @@ struct bt_instance;
 int bt_instance_create(struct bt_instance **out, struct bt_plugin *p,
                        const struct bt_params *params, const struct benchtop_task_info *task,
                        const struct bt_host_config *cfg);
-/* Train (a no-op for plugins without fit).  BT_EPLUGIN with the plugin's message. */
+/*
+ * Train on the task's train split: a no-op for plugins without fit and
+ * for n == 0 (no train split), except that a plugin that needs training
+ * then fails with BT_EINPUT.  BT_EPLUGIN with the plugin's own message.
+ */
 int bt_instance_fit(struct bt_instance *inst, const struct benchtop_example *ex, size_t n);
 /*
  * Predict into out[0..n) (zeroed here first).  BT_EPLUGIN when the whole

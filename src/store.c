@@ -45,9 +45,18 @@ int bt_store_error(struct bt_store *s, int rc, const char *what)
 	const char *msg = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
 	const char *path = s ? s->path : "";
 
+	/* A write refused for size (ENOSPC, or EFBIG past RLIMIT_FSIZE) is a full disk to users. */
+	if ((rc & 0xff) == SQLITE_IOERR && s && s->db) {
+		int e = sqlite3_system_errno(s->db);
+		if (e == ENOSPC || e == EFBIG || e == EDQUOT)
+			rc = SQLITE_FULL;
+	}
 	switch (rc & 0xff) {
 	case SQLITE_FULL:
-		return bt_error_set(BT_ENOSPC, "%s: disk full writing database '%s'", what, path);
+		return bt_error_set(BT_ENOSPC,
+				    "%s: disk full (or file size limit reached) writing database '%s'; "
+				    "nothing was half-written: free space and retry",
+				    what, path);
 	case SQLITE_READONLY:
 		return bt_error_set(BT_EREADONLY, "%s: database '%s' is read-only", what, path);
 	case SQLITE_NOTADB:

@@ -134,7 +134,10 @@ struct benchtop_example {
 	/* multiple_choice: the choices to pick from. */
 	const char *const *choices;
 	size_t n_choices;
-	/* Set in fit (and in few-shot examples); zeroed in predict. */
+	/*
+	 * Set in fit (and in few-shot examples); NULL in predict, and for
+	 * retrieval's documents (the train split), which have no target.
+	 */
 	const struct benchtop_target *target;
 	/* Few-shot demonstrations from the train split, targets included. */
 	const struct benchtop_example *shots;
@@ -245,8 +248,12 @@ struct benchtop_plugin {
 	uint32_t preferred_batch; /* with BENCHTOP_PLUGIN_BATCH; 0: the host decides */
 
 	/*
-	 * Make an instance for one task.  On failure set *instance to an
-	 * instance whose last_error explains (or leave it NULL and log).
+	 * Make an instance for one task, reading every param here (the host
+	 * checks for unknown params when create returns).  On failure set
+	 * *instance to an instance whose last_error explains (or leave it NULL
+	 * and log the reason at BENCHTOP_LOG_ERROR); the host then destroys a
+	 * non-NULL one.  A stateless plugin may succeed with *instance NULL:
+	 * its callbacks get NULL back, and destroy is not called for it.
 	 */
 	int (*create)(void **instance, const struct benchtop_host *host,
 	              const struct benchtop_task_info *task);
@@ -261,6 +268,13 @@ struct benchtop_plugin {
 };
 
 typedef const struct benchtop_plugin *(*benchtop_plugin_entry_fn)(void);
+
+/*
+ * The entry point, declared here so that a plugin's definition is checked
+ * against it and inherits the export: with -fvisibility=hidden it is then
+ * the one symbol the plugin exports.
+ */
+BENCHTOP_PLUGIN_EXPORT const struct benchtop_plugin *benchtop_plugin_entry(void);
 
 #ifdef __cplusplus
 }

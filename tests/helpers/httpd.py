@@ -15,9 +15,22 @@ BEHAVIOUR is one of:
   drop:BYTES         serve the file but close the connection after BYTES bytes,
                      the first time only; later requests (with Range) succeed
   redirect:N         redirect (302) N times through /r/... before serving PATH
+                     (the last hop, /r/1/PATH, serves the file itself)
   corrupt            serve the file with its last byte flipped
+  norange            serve the whole file with 200, ignoring any Range header
   hang               accept the request and never answer
 POST requests are answered 200 with body "ok" unless a rule says otherwise.
+
+A request in absolute form ("GET http://host:port/PATH", as a client sends
+to a proxy) is served as PATH and logged as sent, so one instance can stand
+in for a forward proxy and its log shows that the proxy was used.
+
+Optional:
+  --xfer-log FILE    after each GET response, one JSON line {"path", "status",
+                     "range", "sent"}: the status sent, the Range header asked
+                     for (null without one) and the body bytes actually written
+  --tls-cert FILE --tls-key FILE
+                     serve HTTPS with this certificate and key (PEM)
 
 Only Python's standard library is used (Debian's python3).
 """
@@ -42,6 +55,9 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--rule", action="append", default=[])
+    ap.add_argument("--xfer-log")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     args = ap.parse_args()
 
     rules = {}
@@ -66,6 +82,23 @@ def main():
             }
             with lock:
                 with open(args.log, "a") as f:
+                    f.write(json.dumps(entry) + "\n")
+
+        def send_response(self, code, message=None):
+            self.sent_status = code
+            super().send_response(code, message)
+
+        def record_xfer(self):
+            if not args.xfer_log:
+                return
+            entry = {
+                "path": self.path,
+                "status": getattr(self, "sent_status", None),
+                "range": self.headers.get("Range"),
+                "sent": getattr(self, "sent_bytes", 0),
+            }
+            with lock:
+                with open(args.xfer_log, "a") as f:
                     f.write(json.dumps(entry) + "\n")
 
         def count(self, key):
@@ -99,6 +132,8 @@ def main():
                 data = data[:-1] + bytes([data[-1] ^ 0xFF])
             start = 0
             rng = self.headers.get("Range")
+            if behaviour == "norange":
+                rng = None
             if rng and rng.startswith("bytes=") and rng.endswith("-"):
                 start = int(rng[6:-1])
             if start >= len(data) and start > 0:
@@ -125,6 +160,7 @@ def main():
                 except (BrokenPipeError, ConnectionResetError):
                     return
                 sent += len(chunk)
+                self.sent_bytes = sent
             if limit < len(body):
                 self.close_connection = True
                 try:
@@ -134,11 +170,25 @@ def main():
 
         def do_GET(self):
             self.record()
+            self.sent_status, self.sent_bytes = None, 0
+            try:
+                self.get()
+            finally:
+                self.record_xfer()
+
+        def get(self):
             path = self.path
+            if path.startswith(("http://", "https://")):
+                # absolute form, as sent to a proxy: serve the path part
+                rest = path.split("://", 1)[1]
+                path = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
             if path.startswith("/r/"):
                 # /r/N/REAL: N more redirects, then REAL
                 _, _, n, real = path.split("/", 3)
                 n = int(n)
+                if n <= 1 and rules.get("/" + real, "").startswith("redirect:"):
+                    # the end of REAL's own chain: serve it, or it would loop
+                    return self.send_file("/" + real, "file")
                 target = "/" + real if n <= 1 else "/r/%d/%s" % (n - 1, real)
                 return self.empty(302, {"Location": target})
             b = self.behaviour(path)
@@ -168,6 +218,12 @@ def main():
             self.wfile.write(payload)
 
     srv = Server(("127.0.0.1", 0), Handler)
+    if args.tls_cert:
+        import ssl
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write(str(srv.server_address[1]))
