@@ -544,6 +544,11 @@ static void free_metrics(struct mrow *m, size_t n)
 	free(m);
 }
 
+static int is_timing(const char *metric)
+{
+	return bt_starts_with(metric, "latency_") || strcmp(metric, "throughput") == 0;
+}
+
 static int is_rate(const char *metric)
 {
 	return strcmp(metric, "accuracy") == 0 || strcmp(metric, "exact_match") == 0;
@@ -761,6 +766,12 @@ static int compare_runs(struct bt_store *s, const struct bt_check_opts *o, struc
 		if (!b || !metric_selected(o, c->task, c->metric))
 			continue;
 		g = o->gate ? o->gate(&it->candidate, c->task, c->metric, o->gate_payload) : NULL;
+		/*
+		 * Timings say as much about the machine and its load as about the
+		 * commit: they are gated only when asked for by name or by a gate.
+		 */
+		if (is_timing(c->metric) && !g && !o->nmetrics)
+			continue;
 		dir = g && g->direction ? g->direction : bt_metrics_direction(c->metric);
 		if (!dir)
 			continue; /* neither better nor worse either way: nothing to gate */

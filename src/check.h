@@ -18,7 +18,9 @@
  *                            z test on the two runs' confidence intervals
  *
  * Samples are paired on (task name, idx), and only when both runs hold the
- * same examples.  Nothing here prints: results come back as a report that
+ * same examples.  Timing metrics (latency_*, throughput) are compared only
+ * when named in bt_check_opts.metrics or gated by the suite: they follow
+ * the machine's load as much as the commit.  Nothing here prints: results come back as a report that
  * the front end renders (check-report.c: table, JSON, JUnit, Markdown).
  */
 #ifndef BT_CHECK_H

@@ -596,6 +596,17 @@ Test(db, paired_samples_choose_the_test_and_decide)
 	put_metric(c, "iris", "f1_macro", 0.875, 0.01);
 	put_metric(c, "iris", "throughput", 450, NAN);
 
+	/* By default timings are left out... */
+	rep = compare_head(&o);
+	cr_assert_eq(rep->items[0].nrows, 3);
+	bt_check_report_free(rep);
+	/* ...and compared when named. */
+	{
+		static const char *const every[] = {"accuracy", "mrr", "latency_p50", "f1_macro",
+		                                    "throughput"};
+		o.metrics = every;
+		o.nmetrics = 5;
+	}
 	rep = compare_head(&o);
 	cr_assert_eq(rep->n, 1);
 	it = &rep->items[0];
