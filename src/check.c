@@ -173,6 +173,39 @@ static int as_input_error(void)
 	return rc;
 }
 
+static int gate_matches(const struct bt_gate *g, const char *task, const char *metric)
+{
+	size_t tl = strlen(task);
+
+	if (!g->metric)
+		return 0;
+	if (strcmp(g->metric, metric) == 0)
+		return 1;
+	return strncmp(g->metric, task, tl) == 0 && g->metric[tl] == '/' &&
+	       strcmp(g->metric + tl + 1, metric) == 0;
+}
+
+const struct bt_gate *bt_check_suite_gate(const struct bt_suite *suite, const char *task,
+                                          const char *metric)
+{
+	size_t i, j;
+
+	if (!suite)
+		return NULL;
+	for (i = 0; i < suite->ntasks; i++) {
+		const struct bt_task_spec *t = &suite->tasks[i];
+		if (!t->name || strcmp(t->name, task) != 0)
+			continue;
+		for (j = 0; j < t->n_gates; j++)
+			if (gate_matches(&t->gates[j], task, metric))
+				return &t->gates[j];
+	}
+	for (j = 0; j < suite->n_gates; j++)
+		if (gate_matches(&suite->gates[j], task, metric))
+			return &suite->gates[j];
+	return NULL;
+}
+
 /* --- choosing runs ------------------------------------------------------------- */
 
 /* Runs that stand for a commit: eval, unsharded. */

@@ -104,6 +104,15 @@ struct bt_check_report {
 typedef const struct bt_gate *(*bt_check_gate_fn)(const struct bt_run *run, const char *task,
                                                   const char *metric, void *payload);
 
+/*
+ * The gate a parsed suite sets for `metric` of task `task`: the task's own
+ * gates first, then the suite-wide ones; a gate names METRIC or
+ * TASK/METRIC.  NULL when none applies.  (For a bt_check_gate_fn that
+ * loads each candidate's suite from its recorded suite_path.)
+ */
+const struct bt_gate *bt_check_suite_gate(const struct bt_suite *suite, const char *task,
+                                          const char *metric);
+
 struct bt_check_opts {
 	const char *repo_path;         /* locates the git repository (the cwd) */
 	const char *const *candidates; /* run references; none: the default at HEAD */

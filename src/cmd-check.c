@@ -519,9 +519,10 @@ int cmd_check(int argc, char **argv, struct bt_ctx *ctx)
 	o.metrics = metrics;
 	o.nmetrics = nmetrics;
 	/*
-	 * Per-metric gates from the suite file plug in through o.gate (see
-	 * check.h); this build has no suite reader, so only the command-line
-	 * defaults apply.
+	 * Per-metric gates from the suite file plug in through o.gate: a
+	 * bt_check_gate_fn that loads each candidate's suite (suite_path) and
+	 * asks bt_check_suite_gate().  This build has no suite reader
+	 * (suite.c), so only the command-line defaults apply.
 	 */
 	bt_check_opts_defaults(&o);
 

@@ -823,3 +823,29 @@ Test(db, report_files_are_replaced_atomically)
 	free(missing);
 	free(path);
 }
+
+Test(check, suite_gates_are_found_task_first_then_suite_wide)
+{
+	struct bt_gate task_gates[] = {{(char *)"accuracy", 0, 0.02, 0, 0.05, {3, 5}}};
+	struct bt_gate suite_gates[] = {{(char *)"accuracy", 0, 0.01, 0, NAN, {9, 3}},
+	                                {(char *)"wine/log_loss", -1, NAN, 0, 0.1, {10, 3}}};
+	struct bt_task_spec tasks[2];
+	struct bt_suite suite;
+
+	memset(tasks, 0, sizeof(tasks));
+	memset(&suite, 0, sizeof(suite));
+	tasks[0].name = (char *)"iris";
+	tasks[0].gates = task_gates;
+	tasks[0].n_gates = 1;
+	tasks[1].name = (char *)"wine";
+	suite.tasks = tasks;
+	suite.ntasks = 2;
+	suite.gates = suite_gates;
+	suite.n_gates = 2;
+	cr_assert_eq(bt_check_suite_gate(&suite, "iris", "accuracy"), &task_gates[0]);
+	cr_assert_eq(bt_check_suite_gate(&suite, "wine", "accuracy"), &suite_gates[0]);
+	cr_assert_eq(bt_check_suite_gate(&suite, "wine", "log_loss"), &suite_gates[1]);
+	cr_assert_null(bt_check_suite_gate(&suite, "iris", "log_loss"));
+	cr_assert_null(bt_check_suite_gate(&suite, "iris", "f1_macro"));
+	cr_assert_null(bt_check_suite_gate(NULL, "iris", "accuracy"));
+}
