@@ -562,14 +562,17 @@ int cmd_check(int argc, char **argv, struct bt_ctx *ctx)
 	for (i = 0; i < report->n; i++) {
 		const struct bt_check_item *it = &report->items[i];
 		char *msg = it->message ? bt_sanitize(it->message, 0) : NULL;
-		if (it->outcome == BT_CHECK_NO_BASELINE && !fail_missing)
-			bt_cli_warn(ctx, "run %lld has no baseline, passing: %s",
-			            (long long)it->candidate.id, msg);
-		else if (it->outcome == BT_CHECK_NO_BASELINE)
+		if (it->outcome == BT_CHECK_NO_BASELINE && !fail_missing) {
+			/* A warning: -q keeps only errors. */
+			if (!ctx->quiet)
+				bt_cli_warn(ctx, "run %lld has no baseline, passing: %s",
+				            (long long)it->candidate.id, msg);
+		} else if (it->outcome == BT_CHECK_NO_BASELINE) {
 			fprintf(stderr, "benchtop: error: run %lld has no baseline: %s\n",
 			        (long long)it->candidate.id, msg);
-		else if (it->outcome == BT_CHECK_FAILED_RUN)
+		} else if (it->outcome == BT_CHECK_FAILED_RUN) {
 			fprintf(stderr, "benchtop: error: candidate %s\n", msg);
+		}
 		free(msg);
 	}
 	if (!ctx->quiet)
