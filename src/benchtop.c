@@ -35,6 +35,9 @@ const struct bt_command bt_commands[] = {
         {"plugin", cmd_plugin, 0, "Inspect, check and list model plugins"},
         {"exec", cmd_exec, BT_CMD_DB_CREATE, "Run any command as a tracked run"},
         {"log", cmd_log, BT_CMD_DB_CREATE, "Log scalars, params and tags to a run"},
+        {"check", cmd_check, 0, "Gate: did these runs regress against their baselines?"},
+        {"history", cmd_history, 0, "A metric along the git history, with change points"},
+        {"merge", cmd_merge, BT_CMD_DB_CREATE, "Import runs from other databases; combine shards"},
         {"help", cmd_help, 0, "Show help for benchtop or a command"},
         {NULL, NULL, 0, NULL},
 };

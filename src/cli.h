@@ -134,5 +134,8 @@ int cmd_suite(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_suite_fetch(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_suite_hash(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_cache(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_check(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_history(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_merge(int argc, char **argv, struct bt_ctx *ctx);
 
 #endif

@@ -30,13 +30,18 @@ struct bt_history_point {
 	double value, ci_low, ci_high, se; /* NaN where unknown */
 	int64_t run_id;                    /* the run the value came from */
 	size_t n_runs;                     /* matching finished runs at this commit */
+	size_t n_tasks;                    /* tasks averaged into value (1 with a task) */
 	int change_point; /* 1: the metric shifted between the previous point and this one */
 };
 
 /*
  * Walk the history of the repository containing `repo_path` and fill
- * *out with one point per commit, newest first.  Caller frees with
- * bt_history_free().
+ * *out with one point per commit, newest first.  Only finished runs made
+ * on a clean work tree count, and never a single shard of a sharded run.
+ * Without a task the value is the mean over the run's tasks, its standard
+ * error sqrt(sum se^2) / k (tasks taken as independent).  Caller frees
+ * with bt_history_free().  BT_ENOTFOUND outside a repository or when
+ * `start` names no commit.
  */
 int bt_history_load(struct bt_store *s, const char *repo_path, const struct bt_history_query *q,
                     struct bt_history_point **out, size_t *n);
