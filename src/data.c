@@ -155,19 +155,33 @@ static int read_raw(const char *path, char **out, size_t *len)
 	size_t cap, n = 0;
 	ssize_t r;
 	char *buf;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	*out = NULL;
 	*len = 0;
 	if (fd < 0)
 		return bt_error_set(errno == ENOENT ? BT_ENOTFOUND : BT_EIO,
 		                    "cannot open data '%s': %s", path, strerror(errno));
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(fd, &st) != 0) {
+		int err = errno;
+		close(fd);
+		return bt_error_set(BT_EIO, "cannot read data '%s': %s", path, strerror(err));
+	}
+	if (S_ISDIR(st.st_mode)) {
 		close(fd);
 		return bt_error_set(BT_EINPUT, "data '%s' is a directory", path);
 	}
+	/*
+	 * Data is a file: a FIFO would block or feed us another program's
+	 * output, and a device such as /dev/zero never ends.
+	 */
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return bt_error_set(BT_EINPUT, "data '%s' is not a regular file", path);
+	}
 	/* one spare byte beyond the size, so the read that sees the end needs no growth */
-	cap = (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (size_t)st.st_size : 0) + PAD + 2;
+	cap = (size_t)st.st_size + PAD + 2;
 	buf = bt_xmalloc(cap);
 	for (;;) {
 		if (cap - n <= PAD + 1) {
@@ -271,14 +285,15 @@ fail:
 	return ret;
 }
 
-static int load_bytes(const char *path, char **out, size_t *len)
+/*
+ * Make `raw` (n bytes in a buffer of at least n + PAD + 1, owned by the
+ * caller until this returns 0) ready to parse: inflated when it is gzip
+ * data, checked for size, and padded with zero bytes.
+ */
+static int finish_bytes(const char *path, char *raw, size_t n, char **out, size_t *len)
 {
-	char *raw = NULL;
-	size_t n = 0;
-	int rc = read_raw(path, &raw, &n);
+	int rc;
 
-	if (rc)
-		return rc;
 	if (n >= 2 && (unsigned char)raw[0] == 0x1f && (unsigned char)raw[1] == 0x8b) {
 		rc = gunzip(path, (unsigned char *)raw, n, out, len);
 		free(raw);
@@ -294,6 +309,17 @@ static int load_bytes(const char *path, char **out, size_t *len)
 	}
 	memset(*out + *len, 0, PAD + 1);
 	return 0;
+}
+
+static int load_bytes(const char *path, char **out, size_t *len)
+{
+	char *raw = NULL;
+	size_t n = 0;
+	int rc = read_raw(path, &raw, &n);
+
+	if (rc)
+		return rc;
+	return finish_bytes(path, raw, n, out, len);
 }
 
 /* --- positions and UTF-8 ---------------------------------------------------- */
@@ -1768,6 +1794,32 @@ enum bt_data_format bt_data_format_guess(const char *name)
 	return BT_DATA_AUTO;
 }
 
+/* Parse a loaded, padded buffer (freed here) into `out`. */
+static int parse_bytes(struct bt_split *out, const char *path, char *buf, size_t len,
+                       enum bt_data_format fmt, size_t limit)
+{
+	int rc;
+
+	out->path = bt_xstrdup(path);
+	rc = fmt == BT_DATA_CSV ? csv_read(out, buf, len, limit) : jsonl_read(out, buf, len, limit);
+	free(buf);
+	if (rc)
+		bt_split_release(out);
+	return rc;
+}
+
+static int guess_format(const char *path, enum bt_data_format *fmt)
+{
+	if (*fmt == BT_DATA_AUTO)
+		*fmt = bt_data_format_guess(path);
+	if (*fmt == BT_DATA_AUTO)
+		return bt_error_set(BT_EINPUT,
+		                    "cannot tell the format of data '%s' from its name (use .csv, "
+		                    ".jsonl or .ndjson, maybe with .gz, or give a format)",
+		                    path);
+	return 0;
+}
+
 int bt_data_read(struct bt_split *out, const char *path, enum bt_data_format fmt, size_t limit)
 {
 	char *buf = NULL;
@@ -1775,22 +1827,34 @@ int bt_data_read(struct bt_split *out, const char *path, enum bt_data_format fmt
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (fmt == BT_DATA_AUTO)
-		fmt = bt_data_format_guess(path);
-	if (fmt == BT_DATA_AUTO)
-		return bt_error_set(BT_EINPUT,
-		                    "cannot tell the format of data '%s' from its name (use .csv, "
-		                    ".jsonl or .ndjson, maybe with .gz, or give a format)",
-		                    path);
-	rc = load_bytes(path, &buf, &len);
+	rc = guess_format(path, &fmt);
+	if (!rc)
+		rc = load_bytes(path, &buf, &len);
 	if (rc)
 		return rc;
-	out->path = bt_xstrdup(path);
-	rc = fmt == BT_DATA_CSV ? csv_read(out, buf, len, limit) : jsonl_read(out, buf, len, limit);
-	free(buf);
+	return parse_bytes(out, path, buf, len, fmt, limit);
+}
+
+int bt_data_read_mem(struct bt_split *out, const char *name, const void *data, size_t size,
+                     enum bt_data_format fmt, size_t limit)
+{
+	char *raw, *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = guess_format(name, &fmt);
 	if (rc)
-		bt_split_release(out);
-	return rc;
+		return rc;
+	if (size > MAX_DATA)
+		return bt_error_set(BT_EINPUT, "data '%s' is larger than 4 GiB", name);
+	raw = bt_xmalloc(size + PAD + 1);
+	if (size)
+		memcpy(raw, data, size);
+	rc = finish_bytes(name, raw, size, &buf, &len);
+	if (rc)
+		return rc;
+	return parse_bytes(out, name, buf, len, fmt, limit);
 }
 
 void bt_split_release(struct bt_split *s)

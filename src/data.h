@@ -79,6 +79,13 @@ struct bt_split {
  * region (mind TRAPS.md on fork() after OpenMP); `limit` parses serially.
  */
 int bt_data_read(struct bt_split *out, const char *path, enum bt_data_format fmt, size_t limit);
+/*
+ * The same for `size` bytes in memory (gzip data too): `name` stands for
+ * the path in messages and, with BT_DATA_AUTO, gives the format.  The
+ * bytes are copied; the caller keeps them.
+ */
+int bt_data_read_mem(struct bt_split *out, const char *name, const void *data, size_t size,
+                     enum bt_data_format fmt, size_t limit);
 void bt_split_release(struct bt_split *s);
 
 /*
