@@ -311,11 +311,11 @@ static int get_names(struct loader *L, yaml_node_t *n, const char *key, char ***
 		*pos = bt_xcalloc(cap ? cap : 1, sizeof(**pos));
 	*nout = 0;
 	if (n->type == YAML_SCALAR_NODE) {
+		*nout = 1;
 		if (get_name(L, n, key, &(*out)[0]))
 			return BT_EINPUT;
 		if (pos)
 			(*pos)[0] = pos_of(n);
-		*nout = 1;
 		return 0;
 	}
 	if (cap == 0)
@@ -325,6 +325,7 @@ static int get_names(struct loader *L, yaml_node_t *n, const char *key, char ***
 		if (v->type != YAML_SCALAR_NODE || is_null(v))
 			return fail_at(L, v, "each of '%s' must be a name, not %s", key,
 			               is_null(v) ? "null" : kind_name(v));
+		*nout = k + 1; /* counted before get_name(), whose failures may leave a string */
 		if (get_name(L, v, key, &(*out)[k]))
 			return BT_EINPUT;
 		for (i = 0; i < k; i++)
@@ -332,7 +333,7 @@ static int get_names(struct loader *L, yaml_node_t *n, const char *key, char ***
 				return fail_at(L, v, "'%s' lists '%s' twice", key, (*out)[k]);
 		if (pos)
 			(*pos)[k] = pos_of(v);
-		*nout = ++k;
+		k++;
 	}
 	return 0;
 }
@@ -569,11 +570,13 @@ static int parse_ref(struct loader *L, yaml_node_t *n, const char *split, struct
 		r->format = bt_data_format_guess(name);
 		free(name);
 		if (r->format == BT_DATA_AUTO) {
+			/* name_for_format may be `path`: report before freeing it */
+			fail_at(L, pathnode ? pathnode : n,
+			        "cannot tell the format of '%s' from its name (use .csv, "
+			        ".jsonl or .ndjson, maybe with .gz, or give a 'format')",
+			        name_for_format);
 			free(path);
-			return fail_at(L, pathnode ? pathnode : n,
-			               "cannot tell the format of '%s' from its name (use .csv, "
-			               ".jsonl or .ndjson, maybe with .gz, or give a 'format')",
-			               name_for_format);
+			return BT_EINPUT;
 		}
 	}
 	if (path) {
@@ -581,6 +584,12 @@ static int parse_ref(struct loader *L, yaml_node_t *n, const char *split, struct
 		                  ? bt_xstrdup(path)
 		                  : bt_path_join(L->suite->dir, path);
 		int missing = stat(r->path, &st) != 0, err = missing ? errno : 0;
+		/* a FIFO or a device (/dev/zero) would hang or never end: data is a file */
+		if (!missing && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+			fail_at(L, pathnode, "data file '%s' is not a regular file", r->path);
+			free(path);
+			return BT_EINPUT;
+		}
 		if (missing || S_ISDIR(st.st_mode)) {
 			if (r->url) {
 				/* not fetched yet */
@@ -721,8 +730,10 @@ static int parse_task(struct loader *L, yaml_node_t *t, const struct opts *suite
 
 	if ((v = get(L, t, "metrics", NULL))) {
 		struct bt_srcpos *mpos = NULL;
-		if (get_names(L, v, "metrics", &spec->metrics, &spec->n_metrics, &mpos))
+		if (get_names(L, v, "metrics", &spec->metrics, &spec->n_metrics, &mpos)) {
+			free(mpos);
 			return BT_EINPUT;
+		}
 		for (i = 0; i < spec->n_metrics; i++)
 			if (bt_metrics_check(spec->type, spec->metrics[i]) != 0) {
 				int rc = bt_error_prefix("%s:%d:%d: ", L->path, mpos[i].line,
@@ -843,21 +854,65 @@ static int parse_suite(struct loader *L, yaml_node_t *root)
 
 int bt_suite_load(struct bt_suite **out, const char *path)
 {
-	struct loader L;
-	yaml_parser_t parser;
-	yaml_node_t *root;
 	char *text = NULL;
 	size_t len;
 	int rc;
 
 	*out = NULL;
-	memset(&L, 0, sizeof(L));
 	rc = bt_read_file(&text, &len, path);
 	if (rc) {
 		if (rc == BT_ENOTFOUND)
 			bt_error_set(BT_ENOTFOUND, "suite file '%s' does not exist", path);
 		return rc;
 	}
+	rc = bt_suite_load_mem(out, path, text, len);
+	free(text);
+	return rc;
+}
+
+/*
+ * A suite holds plain values, lists and mappings.  Other YAML tags
+ * (!!python/object:..., !ruby/object, local !tags) ask a loader to build
+ * objects or run code: benchtop never does, and says so rather than
+ * reading such a node as the text it happens to hold.
+ */
+static int check_tags(struct loader *L)
+{
+	static const char *const core[] = {"str", "int", "float", "bool", "null", "seq", "map"};
+	static const char yaml_prefix[] = "tag:yaml.org,2002:";
+	yaml_node_t *n;
+	size_t i;
+
+	for (n = L->doc.nodes.start; n < L->doc.nodes.top; n++) {
+		const char *tag = (const char *)n->tag;
+		int known = 0;
+		if (!tag)
+			continue;
+		if (bt_starts_with(tag, yaml_prefix))
+			for (i = 0; i < BT_ARRAY_SIZE(core); i++)
+				if (strcmp(tag + sizeof(yaml_prefix) - 1, core[i]) == 0)
+					known = 1;
+		if (!known)
+			return fail_at(L, n,
+			               "YAML tag '%s%s' is not allowed (a suite holds only plain "
+			               "values, lists and mappings)",
+			               bt_starts_with(tag, yaml_prefix) ? "!!" : "",
+			               bt_starts_with(tag, yaml_prefix)
+			                       ? tag + sizeof(yaml_prefix) - 1
+			                       : tag);
+	}
+	return 0;
+}
+
+int bt_suite_load_mem(struct bt_suite **out, const char *path, const char *text, size_t len)
+{
+	struct loader L;
+	yaml_parser_t parser;
+	yaml_node_t *root;
+	int rc;
+
+	*out = NULL;
+	memset(&L, 0, sizeof(L));
 	L.path = path;
 	L.suite = bt_xcalloc(1, sizeof(*L.suite));
 	L.suite->path = bt_xstrdup(path);
@@ -877,7 +932,6 @@ int bt_suite_load(struct bt_suite **out, const char *path)
 		                  (int)parser.problem_mark.column + 1, b.ptr);
 		bt_buf_free(&b);
 		yaml_parser_delete(&parser);
-		free(text);
 		bt_suite_free(L.suite);
 		return rc;
 	}
@@ -885,10 +939,9 @@ int bt_suite_load(struct bt_suite **out, const char *path)
 	root = yaml_document_get_root_node(&L.doc);
 	if (!root)
 		rc = bt_error_set(BT_EINPUT, "%s:1:1: the suite file is empty", path);
-	else
+	else if ((rc = check_tags(&L)) == 0)
 		rc = parse_suite(&L, root);
 	yaml_document_delete(&L.doc);
-	free(text);
 	if (rc) {
 		bt_suite_free(L.suite);
 		return rc;

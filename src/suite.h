@@ -99,6 +99,12 @@ struct bt_suite {
  * the first problem; BT_ENOTFOUND when the file is missing.
  */
 int bt_suite_load(struct bt_suite **out, const char *path);
+/*
+ * The same for a suite already in memory (`len` bytes of `text`, which
+ * need not end in a NUL): `path` names it in messages and its directory
+ * is where relative data paths resolve.  Data files are still looked at.
+ */
+int bt_suite_load_mem(struct bt_suite **out, const char *path, const char *text, size_t len);
 void bt_suite_free(struct bt_suite *s);
 
 /* Index of a task by name, or -1. */
