@@ -824,6 +824,119 @@ void bt_scalars_free(struct bt_scalars *p)
 	free(p);
 }
 
+/* The index just past the bracket expression that opens at pat[i], or 0 when unterminated. */
+static size_t bracket_end(const char *pat, size_t i, size_t n)
+{
+	/* ']' first is literal, [:class:] nests */
+	size_t j = i + 1;
+
+	if (j < n && pat[j] == '^')
+		j++;
+	if (j < n && pat[j] == ']')
+		j++;
+	while (j < n && pat[j] != ']') {
+		if (pat[j] == '[' && j + 1 < n &&
+		    (pat[j + 1] == ':' || pat[j + 1] == '.' || pat[j + 1] == '=')) {
+			char close = pat[j + 1];
+			j += 2;
+			while (j + 1 < n && !(pat[j] == close && pat[j + 1] == ']'))
+				j++;
+			j += 2;
+			continue;
+		}
+		j++;
+	}
+	return j < n ? j + 1 : 0;
+}
+
+/*
+ * Patterns may not expand past this many copies of their atoms.  glibc's
+ * regcomp() copies a repeated atom for each repetition it must count
+ * ('+' once, {m,n} up to n times), so stacked or nested repetitions such
+ * as "a++++++++++++++++++++++++++++++" or "((a{0,200}){0,200}){0,200}"
+ * would need gigabytes before regcomp() returns, and its closure
+ * computation grows with the square of the copies (a{0,5000} takes half a
+ * second).  Patterns for log lines need a few dozen.
+ */
+#define PATTERN_MAX_EXPANSION 2000.0
+
+/* How many atom copies regcomp() makes of the ERE `pat` (an upper bound). */
+static double ere_expansion(const char *pat)
+{
+	double stack[64], seq = 0, last = 0;
+	size_t i = 0, n = strlen(pat), depth = 0;
+
+	while (i < n) {
+		char c = pat[i];
+		double mult = 1;
+		if (c == '\\') {
+			seq += last = 1;
+			i += 2;
+			continue;
+		}
+		if (c == '[') {
+			seq += last = 1;
+			i = bracket_end(pat, i, n);
+			if (!i)
+				break;
+			continue;
+		}
+		if (c == '(') {
+			if (depth == BT_ARRAY_SIZE(stack))
+				return PATTERN_MAX_EXPANSION * 2;
+			stack[depth++] = seq;
+			seq = last = 0;
+			i++;
+			continue;
+		}
+		if (c == ')' && depth) {
+			last = seq ? seq : 1;
+			seq = stack[--depth] + last;
+			i++;
+			continue;
+		}
+		if (c == '|') {
+			last = 0;
+			i++;
+			continue;
+		}
+		if (c == '+') {
+			mult = 2;
+		} else if (c == '{') {
+			double m = 0, k = 0;
+			size_t j = i + 1;
+			for (; j < n && pat[j] >= '0' && pat[j] <= '9'; j++)
+				if (m < 1e6)
+					m = m * 10 + (pat[j] - '0');
+			if (j < n && pat[j] == ',')
+				for (j++; j < n && pat[j] >= '0' && pat[j] <= '9'; j++)
+					if (k < 1e6)
+						k = k * 10 + (pat[j] - '0');
+			if (j >= n || pat[j] != '}') {
+				/* not an interval: regcomp() refuses it or takes '{' literally */
+				seq += last = 1;
+				i++;
+				continue;
+			}
+			mult = (m > k ? m : k) + 1;
+			i = j; /* the whole interval, so "a{9}{9}" multiplies the 'a' twice */
+		} else if (c != '*' && c != '?') {
+			seq += last = 1;
+			i++;
+			continue;
+		}
+		/* a repetition: the atom before it is copied `mult` times */
+		seq += last * (mult - 1);
+		last *= mult;
+		if (seq > PATTERN_MAX_EXPANSION)
+			return seq;
+		i++;
+	}
+	while (depth)
+		seq += stack[--depth];
+	return seq;
+}
+
 /*
  * Rewrite (?<name>...) and (?P<name>...) as plain groups, remembering
  * which group number had which name.  POSIX ERE has no named groups, and
@@ -845,28 +958,12 @@ static int translate(const char *pat, struct bt_buf *out, char ***names, size_t 
 			continue;
 		}
 		if (c == '[') {
-			/* copy the bracket expression whole: ']' first is literal, [:class:] nests */
-			size_t j = i + 1;
-			if (j < n && pat[j] == '^')
-				j++;
-			if (j < n && pat[j] == ']')
-				j++;
-			while (j < n && pat[j] != ']') {
-				if (pat[j] == '[' && j + 1 < n &&
-				    (pat[j + 1] == ':' || pat[j + 1] == '.' || pat[j + 1] == '=')) {
-					char close = pat[j + 1];
-					j += 2;
-					while (j + 1 < n && !(pat[j] == close && pat[j + 1] == ']'))
-						j++;
-					j += 2;
-					continue;
-				}
-				j++;
-			}
-			if (j >= n)
+			/* copy the bracket expression whole */
+			size_t j = bracket_end(pat, i, n);
+			if (!j)
 				goto bad_bracket;
-			bt_buf_add(out, pat + i, j + 1 - i);
-			i = j + 1;
+			bt_buf_add(out, pat + i, j - i);
+			i = j;
 			continue;
 		}
 		if (c == '(') {
@@ -925,6 +1022,16 @@ int bt_scalars_add_pattern(struct bt_scalars *p, const char *regex)
 	if (rc) {
 		bt_buf_free(&ere);
 		return rc;
+	}
+	if (ere_expansion(bt_buf_cstr(&ere)) > PATTERN_MAX_EXPANSION) {
+		for (g = 0; g <= pt.ngroups; g++)
+			free(pt.names[g]);
+		free(pt.names);
+		bt_buf_free(&ere);
+		return bt_error_set(BT_EUSAGE,
+		                    "pattern '%s' is too complex: its repetitions multiply it "
+		                    "past %.0f copies",
+		                    regex, PATTERN_MAX_EXPANSION);
 	}
 	rc = regcomp(&pt.re, bt_buf_cstr(&ere), REG_EXTENDED);
 	bt_buf_free(&ere);

@@ -262,3 +262,24 @@ Test(scalars, refuses_bad_patterns)
 	cr_assert_float_eq(get("a"), 42, 1e-12);
 	bt_scalars_free(p);
 }
+
+/* glibc's regcomp() copies repeated atoms: these would take gigabytes to compile. */
+Test(scalars, refuses_patterns_that_expand_without_bound)
+{
+	struct bt_scalars *p = bt_scalars_new();
+
+	cr_assert_eq(bt_scalars_add_pattern(p, "(?<a>1+++++++++++++++++++++++++++++++++++)"),
+	             BT_EUSAGE);
+	cr_assert(strstr(bt_error_last(), "too complex"), "%s", bt_error_last());
+	cr_assert_eq(bt_scalars_add_pattern(p, "(?<a>((1{0,200}){0,200}){0,200})"), BT_EUSAGE);
+	/* stacked intervals multiply too (this one ran for minutes) */
+	cr_assert_eq(bt_scalars_add_pattern(p, "(?<a>1{200}{200}{200}{200})"), BT_EUSAGE);
+	/* a brace that opens no interval is left to regcomp() to judge */
+	cr_assert_eq(bt_scalars_add_pattern(p, "(?<a>[0-9]+)x{y"), BT_EUSAGE);
+	cr_assert(strstr(bt_error_last(), "bad pattern"), "%s", bt_error_last());
+	cr_assert_eq(bt_scalars_add_pattern(p, "(?<a>[0-9]{1,3}(\\.[0-9]+)?)"), 0, "%s",
+	             bt_error_last());
+	cr_assert_eq(bt_scalars_parse(p, "x 12.5", 6, &sl), 1);
+	cr_assert_float_eq(get("a"), 12.5, 1e-12);
+	bt_scalars_free(p);
+}
