@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -503,6 +504,53 @@ Test(data, names_missing_files_and_unknown_formats)
 	cr_assert_eq(bt_data_format_guess("x.gz"), BT_DATA_AUTO);
 	free(p);
 	free(q);
+}
+
+/* A FIFO with no writer would block, /dev/zero never ends: both are refused at once. */
+Test(data, refuses_fifos_and_devices_without_waiting)
+{
+	struct bt_split s;
+	char *fifo = bt_path_join(dir, "fifo.csv");
+
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	cr_assert_eq(bt_data_read(&s, fifo, BT_DATA_AUTO, 0), BT_EINPUT);
+	cr_assert(strstr(bt_error_last(), "fifo.csv' is not a regular file"), "%s",
+	          bt_error_last());
+	cr_assert_eq(bt_data_read(&s, "/dev/zero", BT_DATA_CSV, 0), BT_EINPUT);
+	cr_assert(strstr(bt_error_last(), "data '/dev/zero' is not a regular file"), "%s",
+	          bt_error_last());
+	cr_assert_eq(bt_data_read(&s, dir, BT_DATA_CSV, 0), BT_EINPUT);
+	cr_assert(strstr(bt_error_last(), "is a directory"), "%s", bt_error_last());
+	free(fifo);
+}
+
+/* The in-memory reader reads what the file reader reads, gzip included. */
+Test(data, reads_from_memory_as_from_a_file)
+{
+	static const char text[] = "id,x,label\nr1,1.5,a\nr2,2,b\n";
+	struct bt_split s;
+	char *gz, *bytes;
+	size_t len;
+
+	cr_assert_eq(bt_data_read_mem(&s, "mem.csv", text, sizeof(text) - 1, BT_DATA_AUTO, 0), 0,
+	             "%s", bt_error_last());
+	cr_assert_eq(s.n, 2);
+	cr_assert_str_eq(s.path, "mem.csv");
+	cr_assert_float_eq(bt_split_at(&s, 0, bt_split_col(&s, "x"))->number, 1.5, 1e-12);
+	bt_split_release(&s);
+	cr_assert_eq(bt_data_read_mem(&s, "mem.csv", text, 14, BT_DATA_AUTO, 0), BT_EINPUT);
+	cr_assert(strstr(bt_error_last(), "mem.csv:"), "%s", bt_error_last());
+	cr_assert_eq(bt_data_read_mem(&s, "mem", text, 3, BT_DATA_AUTO, 0), BT_EINPUT);
+	cr_assert(strstr(bt_error_last(), "cannot tell the format"), "%s", bt_error_last());
+
+	gz = put_gz("mem.csv.gz", text);
+	cr_assert_eq(bt_read_file(&bytes, &len, gz), 0);
+	cr_assert_eq(bt_data_read_mem(&s, "mem.csv.gz", bytes, len, BT_DATA_AUTO, 0), 0, "%s",
+	             bt_error_last());
+	cr_assert_eq(s.n, 2);
+	bt_split_release(&s);
+	free(bytes);
+	free(gz);
 }
 
 Test(data, arena_aligns_and_keeps_every_piece)
