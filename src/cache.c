@@ -59,7 +59,7 @@ int bt_cache_lock(const char *path, int block, int *fd_out)
 
 	*fd_out = -1;
 	for (;;) {
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (fd < 0)
 			return bt_error_set(BT_EIO, "cannot open lock '%s': %s", path,
 			                    strerror(errno));

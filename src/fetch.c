@@ -146,6 +146,30 @@ static int scheme_of(const char *url, char **scheme, char **path)
 	return 0;
 }
 
+/*
+ * A file:// URL names a data file.  A FIFO would block the transfer for
+ * ever and a device such as /dev/zero would fill the cache without end, so
+ * anything that exists and is not a regular file is refused (a missing
+ * file is left to the transfer, which reports it).
+ */
+static int check_file_url(const char *url)
+{
+	CURLU *u = curl_url();
+	char *path = NULL;
+	struct stat st;
+	int rc = 0;
+
+	if (!u)
+		return bt_error_set(BT_ENOMEM, "out of memory parsing a URL");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE) == CURLUE_OK &&
+	    stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		rc = bt_error_set(BT_EINPUT, "'%s' does not name a regular file", url);
+	curl_free(path);
+	curl_url_cleanup(u);
+	return rc;
+}
+
 int bt_fetch_check_url(const char *url)
 {
 	char *scheme = NULL;
@@ -164,12 +188,14 @@ int bt_fetch_check_url(const char *url)
 		return rc;
 	ok = strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0 ||
 	     strcmp(scheme, "file") == 0;
+	if (ok && strcmp(scheme, "file") == 0)
+		rc = check_file_url(url);
 	free(scheme);
 	if (!ok)
 		return bt_error_set(
 		        BT_EINPUT,
 		        "unsupported URL '%s': only http, https and file URLs are fetched", url);
-	return 0;
+	return rc;
 }
 
 int bt_fetch_check_sha256(const char *sha256, char out[65])
@@ -690,7 +716,7 @@ static void x_start(struct xfer *x)
 			/* gc leaves a locked temp alone. */
 			flock(x->fd, LOCK_EX | LOCK_NB);
 		} else {
-			x->fd = open(x->part, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+			x->fd = open(x->part, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 			if (x->fd < 0) {
 				x_fail(x, BT_EIO, "cannot open '%s': %s", x->part, strerror(errno));
 				return;
@@ -970,7 +996,8 @@ static int batch_prepare(struct batch *b)
 
 	if (b->o->offline)
 		return 0;
-	rc = bt_mkdir_p(b->tmpdir, 0755);
+	/* The cache holds the user's data: private, like the results database. */
+	rc = bt_mkdir_p(b->tmpdir, 0700);
 	if (rc)
 		return rc;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
