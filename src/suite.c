@@ -229,19 +229,27 @@ static int get_string(struct loader *L, yaml_node_t *n, const char *key, char **
 	return 0;
 }
 
-/* A name: a non-empty string without control characters. */
+/* A name: a non-empty string without control characters (*out NULL when not). */
 static int get_name(struct loader *L, yaml_node_t *n, const char *key, char **out)
 {
 	const unsigned char *s;
 
 	if (get_string(L, n, key, out))
 		return BT_EINPUT;
-	if (!**out)
-		return fail_at(L, n, "'%s' must not be empty", key);
+	if (!**out) {
+		fail_at(L, n, "'%s' must not be empty", key);
+		goto bad;
+	}
 	for (s = (const unsigned char *)*out; *s; s++)
-		if (*s < 0x20 || *s == 0x7f)
-			return fail_at(L, n, "'%s' must not contain control characters", key);
+		if (*s < 0x20 || *s == 0x7f) {
+			fail_at(L, n, "'%s' must not contain control characters", key);
+			goto bad;
+		}
 	return 0;
+bad:
+	free(*out);
+	*out = NULL;
+	return BT_EINPUT;
 }
 
 static int get_uint(struct loader *L, yaml_node_t *n, const char *key, uint64_t max, uint64_t *out)
@@ -294,12 +302,68 @@ static int get_number(struct loader *L, yaml_node_t *n, const char *key, double 
 	return 0;
 }
 
+/*
+ * A set of names for finding repeats in linear time: lists of names can be
+ * long (labels), and comparing each with all before it made a 1 MB suite
+ * take minutes.  Names are not copied.
+ */
+struct nameset {
+	const char **names; /* in the order added */
+	size_t *slots;      /* index into names + 1; 0 for an empty slot */
+	size_t n, names_cap, nslots;
+};
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+/* Add `name` unless it is there: the index of the earlier one, or -1 once added. */
+static long nameset_add(struct nameset *s, const char *name)
+{
+	size_t i, k, mask;
+
+	if (2 * (s->n + 1) > s->nslots) {
+		size_t ns = s->nslots ? 2 * s->nslots : 16;
+		size_t *slots = bt_xcalloc(ns, sizeof(*slots));
+		for (k = 0; k < s->n; k++) {
+			for (i = name_hash(s->names[k]) & (ns - 1); slots[i];
+			     i = (i + 1) & (ns - 1))
+				;
+			slots[i] = k + 1;
+		}
+		free(s->slots);
+		s->slots = slots;
+		s->nslots = ns;
+	}
+	mask = s->nslots - 1;
+	for (i = name_hash(name) & mask; s->slots[i]; i = (i + 1) & mask)
+		if (strcmp(s->names[s->slots[i] - 1], name) == 0)
+			return (long)(s->slots[i] - 1);
+	bt_grow(&s->names, &s->names_cap, s->n + 1, sizeof(*s->names));
+	s->names[s->n] = name;
+	s->slots[i] = ++s->n;
+	return -1;
+}
+
+static void nameset_free(struct nameset *s)
+{
+	free(s->names);
+	free(s->slots);
+}
+
 /* A list of names (a single scalar counts as a list of one). */
 static int get_names(struct loader *L, yaml_node_t *n, const char *key, char ***out, size_t *nout,
                      struct bt_srcpos **pos)
 {
 	yaml_node_item_t *it;
-	size_t i, k = 0, cap;
+	struct nameset seen = {0};
+	size_t k = 0, cap;
+	int rc = 0;
 
 	if (n->type == YAML_MAPPING_NODE)
 		return fail_at(L, n, "'%s' must be a list of names, not a mapping", key);
@@ -322,20 +386,24 @@ static int get_names(struct loader *L, yaml_node_t *n, const char *key, char ***
 		return fail_at(L, n, "'%s' must not be an empty list", key);
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
 		yaml_node_t *v = node(L, *it);
-		if (v->type != YAML_SCALAR_NODE || is_null(v))
-			return fail_at(L, v, "each of '%s' must be a name, not %s", key,
-			               is_null(v) ? "null" : kind_name(v));
-		*nout = k + 1; /* counted before get_name(), whose failures may leave a string */
-		if (get_name(L, v, key, &(*out)[k]))
-			return BT_EINPUT;
-		for (i = 0; i < k; i++)
-			if (strcmp((*out)[i], (*out)[k]) == 0)
-				return fail_at(L, v, "'%s' lists '%s' twice", key, (*out)[k]);
+		if (v->type != YAML_SCALAR_NODE || is_null(v)) {
+			rc = fail_at(L, v, "each of '%s' must be a name, not %s", key,
+			             is_null(v) ? "null" : kind_name(v));
+			break;
+		}
+		*nout = k + 1; /* counted first: the caller frees what is there on any error */
+		if ((rc = get_name(L, v, key, &(*out)[k])) != 0)
+			break;
+		if (nameset_add(&seen, (*out)[k]) >= 0) {
+			rc = fail_at(L, v, "'%s' lists '%s' twice", key, (*out)[k]);
+			break;
+		}
 		if (pos)
 			(*pos)[k] = pos_of(v);
 		k++;
 	}
-	return 0;
+	nameset_free(&seen);
+	return rc;
 }
 
 /* --- pieces ------------------------------------------------------------------------ */
@@ -565,7 +633,8 @@ static int parse_ref(struct loader *L, yaml_node_t *n, const char *split, struct
 		return BT_EINPUT;
 	name_for_format = path ? path : r->url;
 	if (r->format == BT_DATA_AUTO) {
-		const char *u = name_for_format, *q = strpbrk(u, "?#");
+		/* a URL's query and fragment are not part of its name; a path has neither */
+		const char *u = name_for_format, *q = path ? NULL : strpbrk(u, "?#");
 		char *name = q ? bt_xstrndup(u, (size_t)(q - u)) : bt_xstrdup(u);
 		r->format = bt_data_format_guess(name);
 		free(name);
@@ -805,7 +874,9 @@ static int parse_suite(struct loader *L, yaml_node_t *root)
 	struct opts o;
 	yaml_node_t *v, *tasks;
 	yaml_node_item_t *it;
-	size_t i, n;
+	struct nameset names = {0};
+	size_t n;
+	int rc = 0;
 
 	memset(&o, 0, sizeof(o));
 	if (root->type != YAML_MAPPING_NODE)
@@ -839,16 +910,74 @@ static int parse_suite(struct loader *L, yaml_node_t *root)
 	s->tasks = bt_xcalloc(n, sizeof(*s->tasks));
 	for (it = tasks->data.sequence.items.start; it < tasks->data.sequence.items.top; it++) {
 		struct bt_task_spec *spec = &s->tasks[s->ntasks++];
-		if (parse_task(L, node(L, *it), &o, spec))
-			return BT_EINPUT;
-		for (i = 0; i + 1 < s->ntasks; i++)
-			if (strcmp(s->tasks[i].name, spec->name) == 0)
-				return bt_error_set(
-				        BT_EINPUT,
-				        "%s:%d:%d: duplicate task name '%s' (first at line %d)",
-				        L->path, spec->name_pos.line, spec->name_pos.col,
-				        spec->name, s->tasks[i].name_pos.line);
+		long first;
+		if (parse_task(L, node(L, *it), &o, spec)) {
+			rc = BT_EINPUT;
+			break;
+		}
+		if ((first = nameset_add(&names, spec->name)) >= 0) {
+			rc = bt_error_set(BT_EINPUT,
+			                  "%s:%d:%d: duplicate task name '%s' (first at line %d)",
+			                  L->path, spec->name_pos.line, spec->name_pos.col,
+			                  spec->name, s->tasks[first].name_pos.line);
+			break;
+		}
 	}
+	nameset_free(&names);
+	return rc;
+}
+
+/*
+ * Suites are small text files.  A FIFO with no writer must not block the
+ * open (O_NONBLOCK, cleared once open so that a pipe with a writer, as in
+ * `suite check <(generate)`, is read as usual: without one it reads as
+ * empty), and a device such as /dev/zero must not be read without end.
+ */
+#define MAX_SUITE_BYTES (16u << 20)
+
+static int read_suite(const char *path, char **out, size_t *len)
+{
+	struct bt_buf b = BT_BUF_INIT;
+	char chunk[1 << 16];
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), flags, rc = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return bt_error_set(BT_ENOTFOUND, "suite file '%s' does not exist", path);
+		return bt_error_set(BT_EIO, "cannot open '%s': %s", path, strerror(errno));
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		return bt_error_set(BT_EINPUT, "suite file '%s' is a directory", path);
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = bt_error_set(BT_EIO, "cannot read '%s': %s", path, strerror(errno));
+			break;
+		}
+		if (b.len + (size_t)n > MAX_SUITE_BYTES) {
+			rc = bt_error_set(BT_EINPUT, "suite file '%s' is larger than %u MiB", path,
+			                  MAX_SUITE_BYTES >> 20);
+			break;
+		}
+		bt_buf_add(&b, chunk, (size_t)n);
+	}
+	close(fd);
+	if (rc) {
+		bt_buf_free(&b);
+		return rc;
+	}
+	*len = b.len;
+	*out = bt_buf_detach(&b);
 	return 0;
 }
 
@@ -859,14 +988,48 @@ int bt_suite_load(struct bt_suite **out, const char *path)
 	int rc;
 
 	*out = NULL;
-	rc = bt_read_file(&text, &len, path);
-	if (rc) {
-		if (rc == BT_ENOTFOUND)
-			bt_error_set(BT_ENOTFOUND, "suite file '%s' does not exist", path);
+	rc = read_suite(path, &text, &len);
+	if (rc)
 		return rc;
-	}
 	rc = bt_suite_load_mem(out, path, text, len);
 	free(text);
+	return rc;
+}
+
+/*
+ * Suites nest a few levels; libyaml's scanner checks every open flow level
+ * for each token, so "[[[[..." 100,000 deep took minutes to load.  One
+ * cheap pass over the events stops at MAX_DEPTH, before yaml_parser_load()
+ * builds anything.  Syntax errors are left to the load, which reports them.
+ */
+#define MAX_DEPTH 64
+
+static int check_depth(const char *path, const char *text, size_t len)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, rc = 0, done = 0;
+
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	while (!done && yaml_parser_parse(&p, &ev)) {
+		done = ev.type == YAML_STREAM_END_EVENT;
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+			if (++depth > MAX_DEPTH) {
+				rc = bt_error_set(
+				        BT_EINPUT,
+				        "%s:%d:%d: lists and mappings nest more than %d deep", path,
+				        (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
+				        MAX_DEPTH);
+				done = 1;
+			}
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+		           ev.type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
 	return rc;
 }
 
@@ -918,6 +1081,11 @@ int bt_suite_load_mem(struct bt_suite **out, const char *path, const char *text,
 	L.suite->path = bt_xstrdup(path);
 	L.suite->dir = bt_dirname(path);
 
+	rc = check_depth(path, text, len);
+	if (rc) {
+		bt_suite_free(L.suite);
+		return rc;
+	}
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &L.doc)) {
