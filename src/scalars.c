@@ -855,10 +855,11 @@ static size_t bracket_end(const char *pat, size_t i, size_t n)
  * ('+' once, {m,n} up to n times), so stacked or nested repetitions such
  * as "a++++++++++++++++++++++++++++++" or "((a{0,200}){0,200}){0,200}"
  * would need gigabytes before regcomp() returns, and its closure
- * computation grows with the square of the copies (a{0,5000} takes half a
- * second).  Patterns for log lines need a few dozen.
+ * computation grows with the square of the copies of an atom that may be
+ * empty ("a*" made 4096 copies by "a*++++++++++++" takes five seconds,
+ * 512 a twentieth).  Patterns for log lines need a few dozen.
  */
-#define PATTERN_MAX_EXPANSION 2000.0
+#define PATTERN_MAX_EXPANSION 500.0
 
 /* How many atom copies regcomp() makes of the ERE `pat` (an upper bound). */
 static double ere_expansion(const char *pat)
