@@ -421,14 +421,17 @@ int bt_child_run(const struct bt_child_opts *o, struct bt_child_result *res)
 		} else if (next_tick > 0) {
 			timeout = now >= next_tick ? 0 : (int)((next_tick - now) * 1000) + 1;
 		}
+		/* revents stay as set here when poll() fails (EINTR): nothing is ready */
 		pf[np].fd = self_pipe[0];
 		pf[np].events = POLLIN;
+		pf[np].revents = 0;
 		idx[np++] = -1;
 		for (i = 0; i < nst; i++) {
 			if (st[i].fd < 0)
 				continue;
 			pf[np].fd = st[i].fd;
 			pf[np].events = POLLIN;
+			pf[np].revents = 0;
 			idx[np++] = i;
 		}
 		if (poll(pf, (nfds_t)np, timeout) < 0 && errno != EINTR) {
