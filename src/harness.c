@@ -547,7 +547,8 @@ static void *writer_main(void *arg)
 				break;
 		}
 		bt_grow(&batch, &cap, w->qn, sizeof(*batch));
-		memcpy(batch, w->q, w->qn * sizeof(*batch));
+		if (w->qn) /* a wait that timed out leaves nothing, and batch may be NULL */
+			memcpy(batch, w->q, w->qn * sizeof(*batch));
 		nbatch = w->qn;
 		w->qn = 0;
 		closing = w->closing;
