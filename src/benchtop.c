@@ -26,6 +26,7 @@ const struct bt_command bt_commands[] = {
         {"tag", cmd_tag, 0, "Add or remove tags on a run"},
         {"note", cmd_note, 0, "Set a run's note"},
         {"export", cmd_export, 0, "Export runs with their metrics (and samples)"},
+        {"tui", cmd_tui, 0, "Open the dashboard (the default on a terminal)"},
         {"help", cmd_help, 0, "Show help for benchtop or a command"},
         {NULL, NULL, 0, NULL},
 };
@@ -62,7 +63,8 @@ static void print_help(FILE *f)
 	      f);
 	for (c = bt_commands; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
-	fputs("\nWith no command, benchtop lists runs ('benchtop ls').\n"
+	fputs("\nWith no command, benchtop opens the dashboard ('benchtop tui') when standard\n"
+	      "input and output are terminals, and lists runs ('benchtop ls') otherwise.\n"
 	      "Run 'benchtop COMMAND --help' for a command's options; see benchtop(1).\n",
 	      f);
 }
@@ -209,6 +211,9 @@ int main(int argc, char **argv)
 	ctx.color_stderr = want_color(color, ctx.stderr_tty);
 
 	if (i >= argc) {
+		/* The dashboard needs a terminal at both ends; anything else gets the table. */
+		if (ctx.stdin_tty && ctx.stdout_tty)
+			default_argv[0] = "tui";
 		argv = default_argv;
 		argc = 1;
 		i = 0;
