@@ -31,7 +31,7 @@ static const struct bt_rcol_def defs[BT_RC_NKINDS] = {
         [BT_RC_STATUS] = {"status", "STATUS", 6, 11, 0, 0, 0, 0},
         [BT_RC_PROGRESS] = {"progress", "PROGRESS", 8, 26, 8, 1, 0, 1},
         [BT_RC_ID] = {"id", "ID", 2, 6, 0, 0, 1, 1},
-        [BT_RC_AGE] = {"age", "AGE", 7, 8, 14, 0, 1, 1},
+        [BT_RC_AGE] = {"age", "AGE", 4, 5, 14, 0, 1, 1},
         [BT_RC_COMMIT] = {"commit", "COMMIT", 9, 9, 12, 0, 0, 0},
         [BT_RC_BRANCH] = {"branch", "BRANCH", 6, 16, 10, 1, 0, 0},
         [BT_RC_KIND] = {"kind", "KIND", 4, 4, 4, 0, 0, 0},
@@ -1192,6 +1192,27 @@ static void progress_cell(const struct bt_runs_model *m, const struct bt_runs_ro
 	snprintf(out, n, "%s%s", bar, tail);
 }
 
+/* "42s", "5m", "3h", "4d", "6w", "5mo", "2y": an age in at most five cells. */
+static void compact_age(char *out, size_t n, double d)
+{
+	if (d < 0)
+		d = 0;
+	if (d < 60)
+		snprintf(out, n, "%ds", (int)d);
+	else if (d < 3600)
+		snprintf(out, n, "%dm", (int)(d / 60));
+	else if (d < 86400)
+		snprintf(out, n, "%dh", (int)(d / 3600));
+	else if (d < 14 * 86400)
+		snprintf(out, n, "%dd", (int)(d / 86400));
+	else if (d < 61 * 86400)
+		snprintf(out, n, "%dw", (int)(d / (7 * 86400)));
+	else if (d < 365.25 * 86400)
+		snprintf(out, n, "%dmo", (int)(d / (30.44 * 86400)));
+	else
+		snprintf(out, n, "%dy", (int)(d / (365.25 * 86400)));
+}
+
 void bt_runs_cell(const struct bt_runs_model *m, const struct bt_runs_row *r, size_t col, int width,
                   int utf8, char *out, size_t n)
 {
@@ -1210,9 +1231,7 @@ void bt_runs_cell(const struct bt_runs_model *m, const struct bt_runs_row *r, si
 		snprintf(out, n, "%lld", (long long)r->id);
 		break;
 	case BT_RC_AGE:
-		bt_format_age(out, n, r->started, m->now);
-		if (strlen(out) > 4 && strcmp(out + strlen(out) - 4, " ago") == 0)
-			out[strlen(out) - 4] = '\0';
+		compact_age(out, n, m->now - r->started);
 		break;
 	case BT_RC_STARTED:
 		bt_format_time(out, n, r->started);

@@ -538,7 +538,7 @@ static void draw_screen(struct bt_tui *t)
 	getmaxyx(stdscr, t->rows, t->cols);
 	erase();
 	if (t->rows < 4 || t->cols < 16) {
-		bt_draw_text(0, 0, t->cols, "terminal too small", A_BOLD, 1);
+		bt_draw_text(0, 0, t->cols, t->cols >= 18 ? "terminal too small" : "too small", A_BOLD, 1);
 		curs_set(0);
 		refresh();
 		return;
