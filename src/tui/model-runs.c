@@ -895,6 +895,10 @@ static int fetch_after(struct bt_runs_model *m)
 		return rc;
 	}
 	m->more_after = n == m->page;
+	if (!n) {
+		free(rows);
+		return 0;
+	}
 	bt_grow(&m->rows, &m->cap, m->n + n, sizeof(*m->rows));
 	memcpy(m->rows + m->n, rows, n * sizeof(*rows));
 	m->n += n;
@@ -935,6 +939,12 @@ static int fetch_before(struct bt_runs_model *m, int height)
 		return rc;
 	}
 	m->more_before = n == m->page;
+	if (!n) {
+		/* Nothing above after all: this is the top, whatever pos guessed. */
+		m->pos = 0;
+		free(rows);
+		return 0;
+	}
 	bt_grow(&m->rows, &m->cap, m->n + n, sizeof(*m->rows));
 	memmove(m->rows + n, m->rows, m->n * sizeof(*m->rows));
 	memcpy(m->rows, rows, n * sizeof(*rows));

@@ -270,6 +270,10 @@ static int fetch_after(struct bt_samples_model *m)
 	if (rc)
 		return rc;
 	m->more_after = n == m->page;
+	if (!n) {
+		free(rows);
+		return 0;
+	}
 	bt_grow(&m->rows, &m->cap, m->n + n, sizeof(*m->rows));
 	memcpy(m->rows + m->n, rows, n * sizeof(*rows));
 	m->n += n;
@@ -299,6 +303,10 @@ static int fetch_before(struct bt_samples_model *m, int height)
 	if (rc)
 		return rc;
 	m->more_before = n == m->page;
+	if (!n) {
+		free(rows);
+		return 0;
+	}
 	bt_grow(&m->rows, &m->cap, m->n + n, sizeof(*m->rows));
 	memmove(m->rows + n, m->rows, m->n * sizeof(*m->rows));
 	memcpy(m->rows, rows, n * sizeof(*rows));

@@ -10,6 +10,8 @@
 #   tui_wait_gone TEXT [S]    poll until TEXT is no longer on screen
 #   tui_line N                line N (0 = top) of the last captured screen
 #   tui_exit_status           wait for the program to end; its exit status in $tui_rc
+#   tui_finish                quit (Q) and fail unless the program exits 0, then
+#                             kill the server (sanitizer builds report leaks here)
 #
 # Each test has its own tmux socket and kills its server on exit.  Waiting
 # is bounded polling, never a fixed sleep, so tests are as fast as the
@@ -135,4 +137,13 @@ tui_expect_not() {
 tui_exit_status() {
 	tui_wait "[exited "
 	tui_rc=$(printf '%s\n' "$screen" | sed -n 's/.*\[exited \([0-9]*\)\].*/\1/p' | tail -n 1)
+}
+
+tui_finish() {
+	# Esc first: a prompt would take Q as text.
+	tui_keys Escape
+	tui_keys Q
+	tui_exit_status
+	[ "$tui_rc" = 0 ] || tui_fail "the dashboard exited $tui_rc"
+	tui_cleanup
 }

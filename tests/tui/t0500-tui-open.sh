@@ -56,7 +56,7 @@ tui_exit_status
 [ "$tui_rc" = 0 ] || tui_fail "q exited $tui_rc"
 ok "q on the runs view quits with status 0"
 
-tui_cleanup
+tui_finish
 tui_start 100x20 tui 'model=knn'
 tui_wait "run 1 of 1"
 tui_expect "alpha"
@@ -67,13 +67,14 @@ tui_exit_status
 [ "$tui_rc" = 0 ] || tui_fail "Q exited $tui_rc"
 ok "benchtop tui FILTER opens on the matching runs"
 
-tui_cleanup
+tui_finish
 tui_start 100x20 tui 'accuracy>>'
 tui_exit_status
 [ "$tui_rc" = 2 ] || tui_fail "a bad filter exited $tui_rc, not 2"
 tui_expect "expected a value after '>'"
 tui_expect "             ^"
 ok "a bad filter on the command line is refused with a caret"
+tui_cleanup
 
 expect_rc 2 tui
 expect_err "needs a terminal"

@@ -75,3 +75,4 @@ tui_keys Enter
 tui_wait "No runs match the filter"
 tui_wait "no runs"
 ok "clearing, bare words, and a filter nothing matches"
+tui_finish

@@ -79,3 +79,4 @@ case $header in
 *STATUS*) tui_fail "STATUS should be hidden: '$header'" ;;
 esac
 ok "C hides, shows and reorders columns"
+tui_finish

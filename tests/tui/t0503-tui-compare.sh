@@ -63,3 +63,4 @@ tui_wait "Run $a  finished"
 tui_keys Tab
 tui_wait "charts of 1 run"
 ok "Tab goes through the views, skipping compare when nothing is marked"
+tui_finish

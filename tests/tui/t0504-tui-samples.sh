@@ -76,3 +76,4 @@ tui_wait "Tasks (Enter lists the samples)"
 title=$(tmux -L "$TUI_SOCKET" display-message -p -t "$TUI_TARGET" '#{pane_title}')
 [ "$title" != pwned ] || fail "an escape sequence in the data retitled the terminal"
 ok "escape sequences in data stay inert"
+tui_finish

@@ -49,7 +49,7 @@ tui_expect "$second"
 tui_expect "whiskers are 95% intervals"
 ok "m charts a metric along the commits"
 
-tui_cleanup
+tui_finish
 export LC_ALL=C
 tui_start 100x30 tui
 tui_wait "run 1 of 2"
@@ -62,3 +62,4 @@ if printf '%s\n' "$screen" | LC_ALL=C grep -q "$braille"; then
 	tui_fail "braille under LANG=C"
 fi
 ok "under LANG=C charts are ASCII"
+tui_finish

@@ -40,3 +40,4 @@ ok "each view's help lists its own keys"
 tui_keys z
 tui_wait "z does nothing here; press ? for the keys of this view"
 ok "an unbound key says where to look"
+tui_finish

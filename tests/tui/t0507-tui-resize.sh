@@ -47,3 +47,4 @@ tui_wait "DURATION"
 tui_expect "run 3 of 6"
 tui_expect "run-number-6"
 ok "back to 140x30: the columns and the cursor come back"
+tui_finish

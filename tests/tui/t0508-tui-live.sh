@@ -44,3 +44,4 @@ PY
 tui_wait "stale"
 tui_wait_gone " 50% "
 ok "a run whose process died shows as stale"
+tui_finish

@@ -78,3 +78,4 @@ expect_rc 0 ls --format jsonl
 expect_no_out gamma
 expect_out alpha
 ok "d deletes the run after y, and only then"
+tui_finish

@@ -44,3 +44,4 @@ tui_expect extra
 tui_expect r12
 tui_expect_not r11
 ok "Enter lists the commit's runs"
+tui_finish
