@@ -109,7 +109,10 @@ struct bt_runs_model {
 	size_t page;                 /* rows per fetch */
 	size_t max_rows;             /* the window never grows past this */
 
-	/* Matching runs; -1 until counted (counting can wait until idle). */
+	/*
+	 * Matching runs; -1 until counted (counting waits until idle), or
+	 * BT_RUNS_UNCOUNTED when it was given up as too slow.
+	 */
 	int64_t count;
 
 	/* Marked runs, sorted by id. */
@@ -118,6 +121,8 @@ struct bt_runs_model {
 
 	double now; /* for ages, staleness and relative times in filters */
 };
+
+#define BT_RUNS_UNCOUNTED (-2)
 
 struct bt_runs_model *bt_runs_model_new(struct bt_store *s);
 void bt_runs_model_free(struct bt_runs_model *m);

@@ -18,6 +18,7 @@
 #include <curses.h>
 #include <errno.h>
 #include <langinfo.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -538,7 +539,8 @@ static void draw_screen(struct bt_tui *t)
 	getmaxyx(stdscr, t->rows, t->cols);
 	erase();
 	if (t->rows < 4 || t->cols < 16) {
-		bt_draw_text(0, 0, t->cols, t->cols >= 18 ? "terminal too small" : "too small", A_BOLD, 1);
+		bt_draw_text(0, 0, t->cols, t->cols >= 18 ? "terminal too small" : "too small",
+		             A_BOLD, 1);
 		curs_set(0);
 		refresh();
 		return;
@@ -766,16 +768,68 @@ static int64_t data_version(struct bt_tui *t, sqlite3_stmt *st)
 
 static void data_changed(struct bt_tui *t)
 {
+	struct bt_view *top = bt_tui_top(t);
 	int i;
 
 	for (i = 0; i < t->depth - 1; i++)
-		t->stack[i]->stale = 1;
+		if (t->stack[i]->ops->live)
+			t->stack[i]->stale = 1;
+	if (!top->ops->live)
+		return;
 	/* A prompt may be editing something about the current view: reload after it. */
 	if (t->prompt.active) {
-		bt_tui_top(t)->stale = 1;
+		top->stale = 1;
 		return;
 	}
-	load_view(t, bt_tui_top(t));
+	load_view(t, top);
+}
+
+/* --- idle work ---------------------------------------------------------------------------- */
+
+/*
+ * Idle work (counting the runs that match) must never keep a key waiting:
+ * SQLite calls this every few thousand instructions and the statement is
+ * interrupted as soon as a key is waiting, or when the work has taken too
+ * long to be worth it (the view then gives up, see bt_tui_idle_expired).
+ */
+#define IDLE_BUDGET_SECONDS 2.0
+
+static double idle_deadline;
+static int idle_expired;
+
+static int idle_progress(void *payload)
+{
+	struct pollfd pfd;
+
+	BT_UNUSED(payload);
+	pfd.fd = STDIN_FILENO;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) > 0)
+		return 1;
+	if (bt_monotonic() > idle_deadline) {
+		idle_expired = 1;
+		return 1;
+	}
+	return 0;
+}
+
+int bt_tui_idle_expired(void)
+{
+	return idle_expired;
+}
+
+static int run_idle(struct bt_tui *t, struct bt_view *v)
+{
+	sqlite3 *db = bt_store_handle(t->store);
+	int r;
+
+	idle_deadline = bt_monotonic() + IDLE_BUDGET_SECONDS;
+	idle_expired = 0;
+	sqlite3_progress_handler(db, 10000, idle_progress, NULL);
+	r = v->ops->idle(v);
+	sqlite3_progress_handler(db, 0, NULL, NULL);
+	return r;
 }
 
 /* --- the loop ------------------------------------------------------------------------- */
@@ -877,7 +931,7 @@ int bt_tui_main(struct bt_ctx *ctx, struct bt_store *store, const char *filter)
 				break;
 			if (idle_pending && top->ops->idle) {
 				idle_pending = 0;
-				if (top->ops->idle(top))
+				if (run_idle(&t, top))
 					t.dirty = 1;
 				continue;
 			}

@@ -64,6 +64,12 @@ struct bt_view_ops {
 	const char *name;      /* "runs", for messages */
 	enum bt_keymap keymap; /* its key bindings (keys.c) */
 	int tab;               /* the tab it is, or -1 for a pushed view */
+	/*
+	 * Reload by itself when the database changes (runs, detail, samples:
+	 * what evaluations are writing).  Others (compare, charts, commits)
+	 * are snapshots that reload on r, or when opened again.
+	 */
+	int live;
 	/* Take the arguments (each view documents its own); may fail. */
 	int (*open)(struct bt_view *v, const void *arg);
 	/* (Re)load from the store.  Called after open, on reload and when the data changed. */
@@ -76,7 +82,12 @@ struct bt_view_ops {
 	void (*close)(struct bt_view *v);
 	/* Optional: the view's part of the status line. */
 	void (*status)(struct bt_view *v, char *out, size_t n);
-	/* Optional: work to do while no key is waiting (counting); returns 1 to redraw. */
+	/*
+	 * Optional: work to do while no key is waiting (counting); returns 1 to
+	 * redraw.  Its queries are interrupted (BT_EINTR) when a key arrives or
+	 * after a time budget (then bt_tui_idle_expired() is 1): it is called
+	 * again after the next key, so it should give up on work that expired.
+	 */
 	int (*idle)(struct bt_view *v);
 	/* Optional: the view's title in the tab bar or header. */
 	void (*title)(struct bt_view *v, char *out, size_t n);
@@ -139,6 +150,9 @@ int bt_tui_push(struct bt_tui *t, const struct bt_view_ops *ops, const void *arg
 void bt_tui_pop(struct bt_tui *t);
 /* Switch tab: close every view above home, then open the tab's view. */
 int bt_tui_switch_tab(struct bt_tui *t, enum bt_tab tab);
+
+/* Did the last idle work run out of time (rather than give way to a key)? */
+int bt_tui_idle_expired(void);
 
 /* Show a message on the status line until the next key. */
 void bt_tui_flash(struct bt_tui *t, int error, const char *fmt, ...)

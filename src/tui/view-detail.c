@@ -616,6 +616,7 @@ static void detail_close(struct bt_view *v)
 const struct bt_view_ops bt_view_detail = {
         .name = "detail",
         .keymap = BT_KM_DETAIL,
+        .live = 1,
         .tab = BT_TAB_DETAIL,
         .open = detail_open,
         .load = detail_load,

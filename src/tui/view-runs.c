@@ -209,6 +209,8 @@ static void runs_status(struct bt_view *v, char *out, size_t n)
 		bt_buf_printf(&b, "run %lld", (long long)bt_runs_cursor_index(m) + 1);
 		if (m->count >= 0)
 			bt_buf_printf(&b, " of %lld", (long long)m->count);
+		else if (m->count == BT_RUNS_UNCOUNTED)
+			bt_buf_puts(&b, " of many (too slow to count)");
 	} else {
 		bt_buf_puts(&b, "no runs");
 	}
@@ -222,7 +224,6 @@ static void runs_status(struct bt_view *v, char *out, size_t n)
 
 static void runs_title(struct bt_view *v, char *out, size_t n)
 {
-	BT_UNUSED(v);
 	snprintf(out, n, "%s", bt_store_path(v->tui->store));
 }
 
@@ -262,11 +263,19 @@ static int runs_load(struct bt_view *v)
 static int runs_idle(struct bt_view *v)
 {
 	struct runs_view *rv = state(v);
+	int rc;
 
-	if (rv->m->count >= 0)
+	if (rv->m->count != -1)
 		return 0;
-	if (bt_runs_count(rv->m) != 0) {
-		rv->m->count = 0;
+	rc = bt_runs_count(rv->m);
+	if (rc == BT_EINTR) {
+		/* A key is waiting: count again later, unless counting is hopeless. */
+		bt_error_clear();
+		if (!bt_tui_idle_expired())
+			return 0;
+		rv->m->count = BT_RUNS_UNCOUNTED;
+	} else if (rc) {
+		rv->m->count = BT_RUNS_UNCOUNTED;
 		bt_tui_flash(v->tui, 1, "%s", bt_error_last());
 	}
 	return 1;
@@ -453,6 +462,7 @@ static void runs_close(struct bt_view *v)
 const struct bt_view_ops bt_view_runs = {
         .name = "runs",
         .keymap = BT_KM_RUNS,
+        .live = 1,
         .tab = BT_TAB_RUNS,
         .open = runs_open,
         .load = runs_load,

@@ -156,11 +156,18 @@ static int samples_load(struct bt_view *v)
 static int samples_idle(struct bt_view *v)
 {
 	struct samples_view *sv = v->state;
+	int rc;
 
-	if (sv->m->count >= 0)
+	if (sv->m->count != -1)
 		return 0;
-	if (bt_samples_count(sv->m))
-		sv->m->count = 0;
+	rc = bt_samples_count(sv->m);
+	if (rc == BT_EINTR) {
+		bt_error_clear();
+		if (!bt_tui_idle_expired())
+			return 0; /* a key is waiting: count later */
+	}
+	if (rc)
+		sv->m->count = -2; /* not worth counting: the status line leaves it out */
 	return 1;
 }
 
@@ -292,6 +299,7 @@ static void samples_close(struct bt_view *v)
 const struct bt_view_ops bt_view_samples = {
         .name = "samples",
         .keymap = BT_KM_SAMPLES,
+        .live = 1,
         .tab = -1,
         .open = samples_open,
         .load = samples_load,

@@ -28,6 +28,8 @@ screen=
 
 tui_cleanup() {
 	tmux -L "$TUI_SOCKET" kill-server >/dev/null 2>&1 || true
+	# The server leaves its socket behind.
+	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TUI_SOCKET"
 }
 trap 'rc__=$?; tui_cleanup; (exit $rc__); cleanup' EXIT
 
@@ -146,4 +148,19 @@ tui_finish() {
 	tui_exit_status
 	[ "$tui_rc" = 0 ] || tui_fail "the dashboard exited $tui_rc"
 	tui_cleanup
+}
+
+# A mouse event in the X10 encoding terminals send (ESC [ M b x y, each byte
+# 32 + value, coordinates from 1): tui_mouse BUTTON COLUMN ROW, 0-based cells;
+# BUTTON 0 is a left press, 3 a release, 64 wheel up, 65 wheel down.
+tui_mouse() {
+	tui_m_=$(printf '\033[M%b%b%b' "\\$(printf %o $((32 + $1)))" \
+		"\\$(printf %o $((33 + $2)))" "\\$(printf %o $((33 + $3)))")
+	tmux -L "$TUI_SOCKET" send-keys -t "$TUI_TARGET" -l -- "$tui_m_"
+}
+
+# A left click: press and release, as a terminal reports it.
+tui_click() {
+	tui_mouse 0 "$1" "$2"
+	tui_mouse 3 "$1" "$2"
 }

@@ -10,8 +10,10 @@ a=$("$MKRUN" --db "$BENCHTOP_DB" --name alpha --suite tabular --model knn \
 	--metric iris/accuracy=0.95:0.91:0.98 --started 1700000000)
 b=$("$MKRUN" --db "$BENCHTOP_DB" --name beta --suite tabular --model logreg \
 	--metric iris/accuracy=0.90 --started 1700000100)
+echo "a dirty line" >>README
 c=$("$MKRUN" --db "$BENCHTOP_DB" --name gamma --suite text --model majority \
 	--metric qa/exact_match=0.7 --status failed --reason boom --started 1700000200)
+git checkout -q README
 
 tui_start 120x30
 tui_wait "1 Runs"
@@ -50,6 +52,17 @@ tui_wait "Run $b  finished"
 tui_keys 1
 tui_wait "run 2 of 3"
 ok "Enter and 2 open the run under the cursor; Esc and 1 come back"
+
+tui_keys g Enter
+tui_wait "Run $c  failed"
+tui_expect "reason     boom"
+tui_expect "dirty: press p for the patch"
+tui_keys p
+tui_wait "+a dirty line"
+tui_expect "run $c  patch"
+tui_keys q q
+tui_wait "run 1 of 3"
+ok "p shows the dirty patch of a run made on a dirty tree"
 
 tui_keys q
 tui_exit_status

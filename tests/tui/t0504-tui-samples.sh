@@ -17,7 +17,7 @@ db.execute("UPDATE samples SET prediction = NULL, correct = NULL, error = 'model
 long = ("first line \x1b]0;pwned\x07 and \x1b[31mred\x1b[0m\r\n" + "名前 " * 40 +
         "\nlast line \u202eevil")
 db.execute("UPDATE samples SET prediction = ?, correct = 0 WHERE idx = 5", (long,))
-db.execute("UPDATE tasks SET n_errors = 1")
+db.execute("UPDATE tasks SET n_errors = 1, confusion = '[[10,5],[3,42]]'")
 db.commit()
 PY
 
@@ -27,6 +27,9 @@ tui_expect "evil ^[]0;pwn"
 tui_keys Enter
 tui_wait "Run $id"
 tui_expect "name       evil ^[]0;pwned^G ^[[2J<U+202E>gnp.exe"
+tui_expect "Confusion matrix: iris (rows: target, columns: prediction)"
+printf '%s\n' "$screen" | grep -q '^  no   *10   *5$' || tui_fail "no confusion row for 'no'"
+printf '%s\n' "$screen" | grep -q '^  yes   *3  *42$' || tui_fail "no confusion row for 'yes'"
 tui_wait "Tasks (Enter lists the samples)"
 # The cursor starts on the first task line; Enter lists its samples.
 tui_keys Enter
