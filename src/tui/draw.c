@@ -138,17 +138,35 @@ const char *bt_glyph(enum bt_glyph g)
 	return use_utf8 ? utf8[g] : ascii[g];
 }
 
+/*
+ * Code points the terminal cannot measure (wcwidth() < 0: unassigned,
+ * noncharacters) become U+FFFD, so that what curses draws takes the cells
+ * we counted.
+ */
+static char *printable(const char *s)
+{
+	struct bt_buf b = BT_BUF_INIT;
+	unsigned cp;
+
+	bt_buf_grow(&b, strlen(s));
+	while (*s) {
+		size_t n = bt_text_decode(s, &cp);
+		if (cp >= 0x80 && wcwidth((wchar_t)cp) < 0)
+			bt_buf_puts(&b, "\xef\xbf\xbd");
+		else
+			bt_buf_add(&b, s, n);
+		s += n;
+	}
+	return bt_buf_detach(&b);
+}
+
 /* Sanitised, locale-safe text, clipped to w cells. */
 static char *prepare(const char *s, int w, int ell, int *used)
 {
 	char *clean = bt_sanitize(s ? s : "", 0), *shown, *clip;
 
-	if (!use_utf8) {
-		shown = bt_text_ascii(clean);
-		free(clean);
-	} else {
-		shown = clean;
-	}
+	shown = use_utf8 ? printable(clean) : bt_text_ascii(clean);
+	free(clean);
 	clip = bt_text_clip(shown, w, ell ? bt_glyph(BT_G_ELLIPSIS) : NULL, used);
 	free(shown);
 	return clip;
