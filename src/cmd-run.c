@@ -565,6 +565,15 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 		                                             : "run needs a suite file");
 		goto out;
 	}
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan reserves terabytes of address space: an RLIMIT_AS would stop it at once. */
+	if (o.max_memory) {
+		exit_code = bt_cli_usage_error(ctx, usage,
+		                               "--max-memory is not available in this "
+		                               "AddressSanitizer build");
+		goto out;
+	}
+#endif
 	if (o.no_isolate && (o.timeout > 0 || o.max_memory)) {
 		exit_code = bt_cli_usage_error(ctx, usage,
 		                               "--timeout and --max-memory need isolation; drop "

@@ -547,8 +547,10 @@ static void *writer_main(void *arg)
 			if (pthread_cond_timedwait(&w->cv, &w->mu, &ts) != 0)
 				break;
 		}
-		bt_grow(&batch, &cap, w->qn, sizeof(*batch));
-		memcpy(batch, w->q, w->qn * sizeof(*batch));
+		if (w->qn) {
+			bt_grow(&batch, &cap, w->qn, sizeof(*batch));
+			memcpy(batch, w->q, w->qn * sizeof(*batch));
+		}
 		nbatch = w->qn;
 		w->qn = 0;
 		closing = w->closing;

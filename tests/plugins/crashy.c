@@ -62,8 +62,17 @@ static int bad(const struct crashy *c, uint64_t index)
 static void misbehave(const struct crashy *c)
 {
 	if (!strcmp(c->mode, "segv")) {
+		/*
+		 * A real invalid access where the build allows one; in sanitizer
+		 * builds UBSan would stop at the null store first, so the signal
+		 * is raised the way the kernel would deliver it.
+		 */
+#if defined(__SANITIZE_ADDRESS__)
+		raise(SIGSEGV);
+#else
 		volatile int *p = NULL;
 		*p = 1;
+#endif
 	} else if (!strcmp(c->mode, "abort")) {
 		abort();
 	} else if (!strcmp(c->mode, "bus")) {
