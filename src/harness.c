@@ -3,16 +3,20 @@
  *
  * Shape of one task's evaluation:
  *
- *   main thread     prepare tasks ─ create run ─┬─ create/fit instances
+ *   main thread     prepare tasks ─ create run ─┬─ create/fit the model
  *   OpenMP team                                 ├─ predict units of examples ─┐
  *   writer thread                               │   samples, heartbeat  <──────┘ (queue)
  *   main thread                                 └─ metrics, task row, next task
  *
+ * The model runs in worker processes by default, one per OpenMP thread
+ * (isolate.h), or in this process with --no-isolate (an instance per
+ * thread, or one shared by all when the plugin is thread-safe).
  * Predictions land in per-task outcome arrays indexed by example; each
  * finished unit is queued to the writer, which owns the SQLite connection
  * while predictions run and commits at most a second or 1,000 examples
  * apart.  Strings a plugin returns are copied into per-thread arenas
- * before the next predict call, as the ABI requires.
+ * before the next predict call, as the ABI requires.  Resuming a run
+ * rebuilds outcomes from its stored samples and predicts only the rest.
  */
 #include "config.h"
 
