@@ -709,9 +709,9 @@ static int key_metrics(struct bt_runs_model *m, const struct bt_runs_row *rows, 
 			              "FROM metrics WHERE metric NOT IN %s AND run_id IN (",
 			              operational);
 		else
-			bt_buf_puts(&sql,
-			            "SELECT key, count(DISTINCT run_id) AS c, min(rowid) AS f "
-			            "FROM series WHERE run_id IN (");
+			bt_buf_puts(&sql, "SELECT key, count(DISTINCT run_id) AS c, "
+			                  "min(coalesce(wall_time, step)) AS f FROM series WHERE "
+			                  "run_id IN (");
 		id_list(&sql, &args, rows, n);
 		bt_buf_printf(&sql, ") GROUP BY %s ORDER BY c DESC, f LIMIT ?",
 		              pass == 0 ? "metric" : "key");

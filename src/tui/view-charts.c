@@ -113,7 +113,8 @@ static int load_names(struct bt_view *v, int which)
 
 	free_names(cv, which);
 	if (which == M_STEPS)
-		bt_buf_puts(&sql, "SELECT key, count(DISTINCT run_id) AS c, min(rowid) AS f FROM "
+		bt_buf_puts(&sql, "SELECT key, count(DISTINCT run_id) AS c, "
+		                  "min(coalesce(wall_time, step)) AS f FROM "
 		                  "series WHERE run_id IN (");
 	else
 		bt_buf_puts(&sql,
