@@ -93,4 +93,9 @@ echo "quickstart: accuracy (F1 for breast cancer, R2 for diabetes) with 95% inte
 	-M digits/accuracy -M diabetes/r2 tag=demo
 echo
 echo "quickstart: the demo database is $BENCHTOP_DB; try:"
-echo "  BENCHTOP_DB=$BENCHTOP_DB ./build/benchtop show @"
+echo "  BENCHTOP_DB=$BENCHTOP_DB ./build/benchtop"
+# On a terminal, open the dashboard on the demo database (q quits); without
+# one (CI, a pipe), the table above is the result.
+if [ -t 0 ] && [ -t 1 ]; then
+	exec ./build/benchtop
+fi

@@ -38,6 +38,7 @@ const struct bt_command bt_commands[] = {
         {"check", cmd_check, 0, "Gate: did these runs regress against their baselines?"},
         {"history", cmd_history, 0, "A metric along the git history, with change points"},
         {"merge", cmd_merge, BT_CMD_DB_CREATE, "Import runs from other databases; combine shards"},
+        {"tui", cmd_tui, 0, "Open the dashboard (the default on a terminal)"},
         {"help", cmd_help, 0, "Show help for benchtop or a command"},
         {NULL, NULL, 0, NULL},
 };
@@ -75,7 +76,8 @@ static void print_help(FILE *f)
 	for (c = bt_commands; c->name; c++)
 		if (!(c->flags & BT_CMD_HIDDEN))
 			fprintf(f, "  %-10s %s\n", c->name, c->summary);
-	fputs("\nWith no command, benchtop lists runs ('benchtop ls').\n"
+	fputs("\nWith no command, benchtop opens the dashboard ('benchtop tui') when standard\n"
+	      "input and output are terminals, and lists runs ('benchtop ls') otherwise.\n"
 	      "Run 'benchtop COMMAND --help' for a command's options; see benchtop(1).\n",
 	      f);
 }
@@ -224,6 +226,9 @@ int main(int argc, char **argv)
 	ctx.color_stderr = want_color(color, ctx.stderr_tty);
 
 	if (i >= argc) {
+		/* The dashboard needs a terminal at both ends; anything else gets the table. */
+		if (ctx.stdin_tty && ctx.stdout_tty)
+			default_argv[0] = "tui";
 		argv = default_argv;
 		argc = 1;
 		i = 0;

@@ -127,6 +127,7 @@ int cmd_plugin(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_exec(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_log(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_help(int argc, char **argv, struct bt_ctx *ctx);
+int cmd_tui(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_run(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_worker(int argc, char **argv, struct bt_ctx *ctx);
 int cmd_gc(int argc, char **argv, struct bt_ctx *ctx);

@@ -18,6 +18,7 @@
 #include "check.h"
 #include "cli.h"
 #include "error.h"
+#include "suite.h"
 #include "lock.h"
 #include "notify.h"
 #include "util.h"
@@ -316,8 +317,64 @@ static int parse_min_delta(const char *s, double *out, int *relative)
 	return 0;
 }
 
+/* The suites of the candidates, parsed once each, for their gates. */
+struct suite_cache {
+	char **paths;
+	struct bt_suite **suites; /* NULL where the file could not be read */
+	size_t n;
+};
+
+static void suites_free(struct suite_cache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		free(c->paths[i]);
+		bt_suite_free(c->suites[i]);
+	}
+	free(c->paths);
+	free(c->suites);
+}
+
+/*
+ * The gate the candidate's suite sets for task/metric.  A suite file that
+ * is gone or no longer parses sets none: the command-line defaults apply.
+ */
+static const struct bt_gate *suite_gate(const struct bt_run *run, const char *task,
+                                        const char *metric, void *payload)
+{
+	struct suite_cache *c = payload;
+	char *path;
+	size_t i;
+
+	if (!run->suite_path)
+		return NULL;
+	path = run->suite_path[0] == '/' ? bt_xstrdup(run->suite_path)
+	                                 : bt_path_join(run->git_workdir ? run->git_workdir
+	                                                : run->cwd       ? run->cwd
+	                                                                 : ".",
+	                                                run->suite_path);
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->paths[i], path) == 0)
+			break;
+	if (i == c->n) {
+		c->paths = bt_xrealloc(c->paths, (c->n + 1) * sizeof(*c->paths));
+		c->suites = bt_xrealloc(c->suites, (c->n + 1) * sizeof(*c->suites));
+		c->paths[i] = path;
+		path = NULL;
+		if (bt_suite_load(&c->suites[i], c->paths[i]) != 0) {
+			c->suites[i] = NULL;
+			bt_error_clear();
+		}
+		c->n++;
+	}
+	free(path);
+	return bt_check_suite_gate(c->suites[i], task, metric);
+}
+
 int cmd_check(int argc, char **argv, struct bt_ctx *ctx)
 {
+	struct suite_cache suites = {0};
 	enum {
 		OPT_ALPHA = 256,
 		OPT_MIN_DELTA,
@@ -518,13 +575,10 @@ int cmd_check(int argc, char **argv, struct bt_ctx *ctx)
 	o.ncandidates = (size_t)(argc - optind);
 	o.metrics = metrics;
 	o.nmetrics = nmetrics;
-	/*
-	 * Per-metric gates from the suite file plug in through o.gate: a
-	 * bt_check_gate_fn that loads each candidate's suite (suite_path) and
-	 * asks bt_check_suite_gate().  This build has no suite reader
-	 * (suite.c), so only the command-line defaults apply.
-	 */
 	bt_check_opts_defaults(&o);
+	/* Per-metric gates come from each candidate's suite file (`gates:`). */
+	o.gate = suite_gate;
+	o.gate_payload = &suites;
 
 	rc = bt_cli_store(ctx, &s);
 	if (!rc)
@@ -620,6 +674,7 @@ int cmd_check(int argc, char **argv, struct bt_ctx *ctx)
 		notify(ctx, &na, report);
 	rc = exit_code;
 out:
+	suites_free(&suites);
 	unlock_all(&locks);
 	bt_check_report_free(report);
 	for (i = 0; i < na.nheaders; i++)

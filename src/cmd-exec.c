@@ -126,47 +126,6 @@ static void on_output(enum bt_child_stream stream, const char *data, size_t n, v
 		feed_lines(x, stream == BT_CHILD_STDERR ? 2 : 1, data, n);
 }
 
-static int parse_size(const char *s, size_t *out)
-{
-	char *end;
-	unsigned long long v, mult = 1;
-
-	if (!*s || *s == '-')
-		return BT_EINPUT;
-	v = strtoull(s, &end, 10);
-	if (end == s)
-		return BT_EINPUT;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k':
-	case 'K':
-		mult = 1024ULL;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		mult = 1024ULL * 1024;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		mult = 1024ULL * 1024 * 1024;
-		end++;
-		break;
-	default:
-		return BT_EINPUT;
-	}
-	if (mult > 1 && *end == 'i')
-		end++;
-	if (*end == 'B')
-		end++;
-	if (*end || v > (unsigned long long)SIZE_MAX / mult || v * mult > (1ULL << 40))
-		return BT_EINPUT;
-	*out = (size_t)(v * mult);
-	return 0;
-}
-
 struct strlist {
 	char **v;
 	size_t n, cap;
@@ -298,6 +257,7 @@ int cmd_exec(int argc, char **argv, struct bt_ctx *ctx)
 	const char *name = NULL;
 	char *path = NULL, *dbabs = NULL;
 	size_t max_log = 16u << 20, i;
+	uint64_t size = 0;
 	int c, rc, exit_code = BT_EXIT_RUNTIME, no_capture = 0, no_scalars = 0, no_pty = 0;
 
 	memset(&x, 0, sizeof(x));
@@ -333,12 +293,13 @@ int cmd_exec(int argc, char **argv, struct bt_ctx *ctx)
 			push(&envnames, bt_xstrdup(optarg));
 			break;
 		case 'M':
-			if (parse_size(optarg, &max_log)) {
+			if (bt_parse_size(optarg, &size) || size > SIZE_MAX) {
 				exit_code = bt_cli_usage_error(
 				        ctx, usage, "--max-log needs a size like 16M, not '%s'",
 				        optarg);
 				goto out;
 			}
+			max_log = (size_t)size;
 			break;
 		case 'C':
 			no_capture = 1;

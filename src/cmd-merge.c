@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "error.h"
+#include "harness.h"
 #include "merge.h"
 #include "run.h"
 #include "util.h"
@@ -27,13 +28,12 @@ static const char usage[] =
         "      --into RUN        combine the shards of RUN's evaluation into RUN itself,\n"
         "                        replacing its tasks, samples and metrics\n";
 
-/*
- * Recomputing a combined run's metrics from its samples is the harness's
- * job (it alone knows how it stored predictions): it plugs in here.  This
- * build has no such function yet, so complete shard groups are reported
- * and left uncombined.
- */
-static const bt_merge_recompute_fn recompute_metrics = NULL;
+/* Shards are combined by recomputing metrics from the union of samples, as the harness does. */
+static int recompute_metrics(struct bt_store *s, int64_t run_id, void *payload)
+{
+	BT_UNUSED(payload);
+	return bt_harness_recompute(s, run_id, NULL);
+}
 
 static void describe(struct bt_ctx *ctx, const char *what, const struct bt_merge_group *g)
 {
@@ -95,7 +95,7 @@ int cmd_merge(int argc, char **argv, struct bt_ctx *ctx)
 	const char *into_ref = NULL;
 	size_t ngroups = 0, i, target = 0;
 	int64_t into = 0;
-	int c, rc;
+	int c, rc, failed = 0;
 
 	optind = 0;
 	opterr = 0;
@@ -164,21 +164,17 @@ int cmd_merge(int argc, char **argv, struct bt_ctx *ctx)
 				fprintf(stderr, " as run %lld\n", (long long)g->combined);
 			continue;
 		}
-		if (!recompute_metrics) {
-			if (into) {
-				rc = bt_error_set(BT_ERROR,
-				                  "cannot combine shards into run %lld: this build "
-				                  "cannot recompute metrics from samples",
-				                  (long long)into);
-				goto out;
-			}
+		rc = bt_merge_combine(s, g, into, recompute_metrics, NULL, &id);
+		if (rc && !into) {
+			/* One group that cannot be combined must not keep the others from it. */
+			char *why = bt_sanitize(bt_error_last(), 0);
 			describe(ctx, "not combined:", g);
-			if (!ctx->quiet)
-				fputs(" (this build cannot recompute metrics from samples)\n",
-				      stderr);
+			fprintf(stderr, ": %s\n", why);
+			free(why);
+			failed = rc;
+			rc = 0;
 			continue;
 		}
-		rc = bt_merge_combine(s, g, into, recompute_metrics, NULL, &id);
 		if (rc)
 			goto out;
 		describe(ctx, "combined", g);
@@ -188,5 +184,8 @@ int cmd_merge(int argc, char **argv, struct bt_ctx *ctx)
 	}
 out:
 	bt_merge_groups_free(groups, ngroups);
-	return rc ? bt_cli_fail(ctx, rc) : 0;
+	if (rc)
+		return bt_cli_fail(ctx, rc);
+	/* Reported above, group by group; the exit status still says it. */
+	return failed ? bt_status_exit_code(failed) : 0;
 }

@@ -31,6 +31,8 @@ static const char usage[] =
         "                    [--no-samples] [--max-errors N] [--batch-size N]\n"
         "                    [--no-isolate] [--timeout SECONDS] [--max-memory SIZE]\n"
         "                    [--offline] [--cache-dir DIR]\n"
+        "                    [--lock [--wait[=SECONDS]]] [--shard I/N|auto [--shards N]]\n"
+        "                    [--shard-group G]\n"
         "       benchtop run --resume RUN\n"
         "\n"
         "Evaluate the benchmark suite SUITE (a YAML file) against a model plugin, store\n"
@@ -56,6 +58,14 @@ static const char usage[] =
         "      --max-memory SIZE limit each worker's address space (512M, 2G)\n"
         "      --offline         never download: data named by URL must be in the cache\n"
         "      --cache-dir DIR   the dataset cache (default: $XDG_CACHE_HOME/benchtop/data)\n"
+        "      --lock            one job per database and suite x model at a time: exit 3\n"
+        "                        at once when another holds it\n"
+        "      --wait[=SECONDS]  with --lock: wait for the other job instead\n"
+        "      --shard I/N       evaluate the I-th of N disjoint slices of every task\n"
+        "                        (by example id); 'auto' reads a Slurm job array or a\n"
+        "                        Kubernetes indexed Job (with --shards N)\n"
+        "      --shard-group G   names the evaluation the shards belong to (default: the\n"
+        "                        Slurm array's job id); 'benchtop merge' combines them\n"
         "      --resume RUN      finish an interrupted or failed run: predict only the\n"
         "                        examples it has no sample for, with its own options\n";
 
@@ -185,6 +195,61 @@ static int parse_count(const char *arg, int64_t *out)
 	return bt_parse_int64(arg, out) == 0 && *out >= 0 ? 0 : -1;
 }
 
+static int env_count(const char *name, int64_t *out)
+{
+	const char *v = getenv(name);
+
+	return v && parse_count(v, out) == 0 ? 0 : -1;
+}
+
+/*
+ * --shard I/N, or --shard auto: from a Slurm job array (SLURM_ARRAY_TASK_ID,
+ * _COUNT, _MIN; the group is the array's job id) or a Kubernetes indexed Job
+ * (JOB_COMPLETION_INDEX, with --shards N).
+ */
+static int parse_shard(const char *arg, int64_t shards, struct bt_harness_opts *o)
+{
+	int64_t i = -1, n = 0, min = 0;
+
+	if (strcmp(arg, "auto") == 0) {
+		if (env_count("SLURM_ARRAY_TASK_ID", &i) == 0) {
+			if (env_count("SLURM_ARRAY_TASK_COUNT", &n) || n < 1)
+				return bt_error_set(BT_EUSAGE,
+				                    "--shard auto: SLURM_ARRAY_TASK_ID is set "
+				                    "but SLURM_ARRAY_TASK_COUNT is not");
+			env_count("SLURM_ARRAY_TASK_MIN", &min);
+			i -= min;
+			if (!o->shard_group)
+				o->shard_group = getenv("SLURM_ARRAY_JOB_ID");
+		} else if (env_count("JOB_COMPLETION_INDEX", &i) == 0) {
+			if (!shards)
+				return bt_error_set(BT_EUSAGE,
+				                    "--shard auto in a Kubernetes indexed Job "
+				                    "needs --shards N (the Job's completions)");
+			n = shards;
+		} else {
+			return bt_error_set(BT_EUSAGE,
+			                    "--shard auto found neither a Slurm job array "
+			                    "(SLURM_ARRAY_TASK_ID) nor a Kubernetes indexed Job "
+			                    "(JOB_COMPLETION_INDEX)");
+		}
+	} else {
+		char *slash = strchr(arg, '/');
+		char *a = slash ? bt_xstrndup(arg, (size_t)(slash - arg)) : NULL;
+		int bad = !slash || parse_count(a, &i) || parse_count(slash + 1, &n);
+		free(a);
+		if (bad)
+			return bt_error_set(
+			        BT_EUSAGE, "--shard takes I/N (0 <= I < N) or auto, not '%s'", arg);
+	}
+	if (n < 1 || i < 0 || i >= n || n > 1000000)
+		return bt_error_set(BT_EUSAGE, "shard %lld of %lld does not exist (0 <= I < N)",
+		                    (long long)i, (long long)n);
+	o->shard_index = (uint32_t)i;
+	o->shard_count = (uint32_t)n;
+	return 0;
+}
+
 /* Set while re-running a run's own command line for --resume. */
 static int64_t resuming;
 
@@ -270,6 +335,11 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 		OPT_OFFLINE,
 		OPT_CACHE_DIR,
 		OPT_RESUME,
+		OPT_LOCK,
+		OPT_WAIT,
+		OPT_SHARD,
+		OPT_SHARDS,
+		OPT_SHARD_GROUP,
 	};
 	static const struct option opts[] = {
 	        {"model", required_argument, NULL, 'm'},
@@ -290,6 +360,11 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 	        {"offline", no_argument, NULL, OPT_OFFLINE},
 	        {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
 	        {"resume", required_argument, NULL, OPT_RESUME},
+	        {"lock", no_argument, NULL, OPT_LOCK},
+	        {"wait", optional_argument, NULL, OPT_WAIT},
+	        {"shard", required_argument, NULL, OPT_SHARD},
+	        {"shards", required_argument, NULL, OPT_SHARDS},
+	        {"shard-group", required_argument, NULL, OPT_SHARD_GROUP},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -298,7 +373,8 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 	struct bt_fetch_opts fetch;
 	struct bt_cli_fetch_progress *fp = NULL;
 	size_t fetch_failures = 0;
-	const char *resume_ref = NULL;
+	const char *resume_ref = NULL, *shard_arg = NULL;
+	int64_t shards_n = 0;
 	struct bt_params params = {0};
 	struct bt_store *s;
 	struct sigaction sa, old_int, old_term;
@@ -420,6 +496,34 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 				goto out;
 			}
 			break;
+		case OPT_LOCK:
+			o.lock = 1;
+			break;
+		case OPT_WAIT:
+			o.lock = 1;
+			o.lock_wait = -1;
+			if (optarg && (bt_parse_double(optarg, &o.lock_wait) || o.lock_wait < 0)) {
+				exit_code =
+				        bt_cli_usage_error(ctx, usage,
+				                           "--wait takes a number of seconds, not "
+				                           "'%s'",
+				                           optarg);
+				goto out;
+			}
+			break;
+		case OPT_SHARD:
+			shard_arg = optarg;
+			break;
+		case OPT_SHARDS:
+			if (parse_count(optarg, &shards_n) || shards_n < 1) {
+				exit_code = bt_cli_usage_error(
+				        ctx, usage, "--shards needs a count, not '%s'", optarg);
+				goto out;
+			}
+			break;
+		case OPT_SHARD_GROUP:
+			o.shard_group = optarg;
+			break;
 		case OPT_RESUME:
 			resume_ref = optarg;
 			break;
@@ -448,12 +552,28 @@ int cmd_run(int argc, char **argv, struct bt_ctx *ctx)
 		goto out;
 	}
 	o.resume_id = resuming;
+	if (shard_arg) {
+		rc = parse_shard(shard_arg, shards_n, &o);
+		if (rc) {
+			exit_code = bt_cli_usage_error(ctx, usage, "%s", bt_error_last());
+			goto out;
+		}
+	}
 	if (argc - optind != 1) {
 		exit_code = bt_cli_usage_error(ctx, usage,
 		                               argc - optind ? "run takes one suite"
 		                                             : "run needs a suite file");
 		goto out;
 	}
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan reserves terabytes of address space: an RLIMIT_AS would stop it at once. */
+	if (o.max_memory) {
+		exit_code = bt_cli_usage_error(ctx, usage,
+		                               "--max-memory is not available in this "
+		                               "AddressSanitizer build");
+		goto out;
+	}
+#endif
 	if (o.no_isolate && (o.timeout > 0 || o.max_memory)) {
 		exit_code = bt_cli_usage_error(ctx, usage,
 		                               "--timeout and --max-memory need isolation; drop "

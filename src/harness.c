@@ -3,16 +3,20 @@
  *
  * Shape of one task's evaluation:
  *
- *   main thread     prepare tasks ─ create run ─┬─ create/fit instances
+ *   main thread     prepare tasks ─ create run ─┬─ create/fit the model
  *   OpenMP team                                 ├─ predict units of examples ─┐
  *   writer thread                               │   samples, heartbeat  <──────┘ (queue)
  *   main thread                                 └─ metrics, task row, next task
  *
+ * The model runs in worker processes by default, one per OpenMP thread
+ * (isolate.h), or in this process with --no-isolate (an instance per
+ * thread, or one shared by all when the plugin is thread-safe).
  * Predictions land in per-task outcome arrays indexed by example; each
  * finished unit is queued to the writer, which owns the SQLite connection
  * while predictions run and commits at most a second or 1,000 examples
  * apart.  Strings a plugin returns are copied into per-thread arenas
- * before the next predict call, as the ABI requires.
+ * before the next predict call, as the ABI requires.  Resuming a run
+ * rebuilds outcomes from its stored samples and predicts only the rest.
  */
 #include "config.h"
 
@@ -32,6 +36,7 @@
 #include "git.h"
 #include "harness.h"
 #include "isolate.h"
+#include "lock.h"
 #include "metrics.h"
 #include "plugin-host.h"
 #include "run.h"
@@ -401,24 +406,24 @@ static void bind_sample(struct writer *w, sqlite3_stmt *st, int row, size_t i)
 	if (ex->text)
 		sqlite3_bind_text(st, b + 11, ex->text, -1, SQLITE_STATIC);
 	if (!ts->ok[i]) {
-		sqlite3_bind_null(st, 4);
-		sqlite3_bind_null(st, 6);
-		sqlite3_bind_null(st, 7);
-		sqlite3_bind_null(st, 10);
+		sqlite3_bind_null(st, b + 4);
+		sqlite3_bind_null(st, b + 6);
+		sqlite3_bind_null(st, b + 7);
+		sqlite3_bind_null(st, b + 10);
 		sqlite3_bind_text(st, b + 9, ts->error[i] ? ts->error[i] : "failed", -1,
 		                  SQLITE_STATIC);
 	} else {
 		bt_metrics_sample(&ts->o, i, &ts->mopts, &correct, &score);
-		sqlite3_bind_null(st, 9);
-		sqlite3_bind_null(st, 10);
+		sqlite3_bind_null(st, b + 9);
+		sqlite3_bind_null(st, b + 10);
 		if (correct >= 0)
 			sqlite3_bind_int(st, b + 6, correct);
 		else
-			sqlite3_bind_null(st, 6);
+			sqlite3_bind_null(st, b + 6);
 		if (isfinite(score))
 			sqlite3_bind_double(st, b + 7, score);
 		else
-			sqlite3_bind_null(st, 7);
+			sqlite3_bind_null(st, b + 7);
 	}
 	switch (t->info.type) {
 	case BENCHTOP_TASK_CLASSIFICATION:
@@ -546,9 +551,10 @@ static void *writer_main(void *arg)
 			if (pthread_cond_timedwait(&w->cv, &w->mu, &ts) != 0)
 				break;
 		}
-		bt_grow(&batch, &cap, w->qn, sizeof(*batch));
-		if (w->qn) /* a wait that timed out leaves nothing, and batch may be NULL */
+		if (w->qn) {
+			bt_grow(&batch, &cap, w->qn, sizeof(*batch));
 			memcpy(batch, w->q, w->qn * sizeof(*batch));
+		}
 		nbatch = w->qn;
 		w->qn = 0;
 		closing = w->closing;
@@ -1088,7 +1094,7 @@ static void restore_sample(struct task_state *ts, size_t i, sqlite3_stmt *st, st
  * task (it has its metrics) is complete and skipped; an unfinished one gets
  * its stored samples back as outcomes and predicts only the rest.
  */
-static int restore_task(struct run_ctx *rc, struct task_state *ts)
+static int restore_task(struct run_ctx *rc, struct task_state *ts, int even_if_ended)
 {
 	sqlite3_stmt *st;
 	int64_t id = 0;
@@ -1108,7 +1114,7 @@ static int restore_task(struct run_ctx *rc, struct task_state *ts)
 	if (!id)
 		return 0; /* never started: a fresh task */
 	ts->task_id = id;
-	if (ended) {
+	if (ended && !even_if_ended) {
 		ts->complete = 1;
 		return 0;
 	}
@@ -1191,7 +1197,7 @@ static int run_task(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t
 
 	outcomes_init(ts, rc->nthreads);
 	if (rc->o->resume_id) {
-		r = restore_task(rc, ts);
+		r = restore_task(rc, ts, 0);
 		if (r || ts->complete)
 			goto out;
 	}
@@ -1394,9 +1400,10 @@ static int check_resume(struct bt_store *s, const struct bt_harness_opts *o,
 		                    "made with (sha256 %.12s then, %.12s now)",
 		                    (long long)old->id, model,
 		                    old->plugin_sha256 ? old->plugin_sha256 : "?", plugin_sha);
-	if (old->seed != (int64_t)(o->has_seed ? o->seed : 0))
-		return bt_error_set(BT_EINPUT, "cannot resume run %lld: it used seed %lld",
-		                    (long long)old->id, (long long)old->seed);
+	if (old->has_seed != o->has_seed || (o->has_seed && old->seed != (int64_t)o->seed))
+		return bt_error_set(BT_EINPUT, "cannot resume run %lld: it was made with %s",
+		                    (long long)old->id,
+		                    old->has_seed ? "another --seed" : "no --seed");
 	r = bt_store_prepare(s, &st, "SELECT key, value FROM params WHERE run_id = ?");
 	if (r)
 		return r;
@@ -1459,6 +1466,7 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 	struct bt_task_opts topts;
 	struct executor first = {0};
 	struct beat beat = {0};
+	struct bt_lock *lock = NULL;
 	size_t *sel = NULL, nsel = 0, i, prepared = 0;
 	char hash[65];
 	int r;
@@ -1549,6 +1557,12 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 			goto out;
 		}
 	}
+	if (o->lock) {
+		r = bt_lock_acquire(&lock, bt_store_path(s), suite->name, rc.desc->name,
+		                    o->lock_wait, "benchtop run");
+		if (r)
+			goto out;
+	}
 	r = bt_suite_hash(suite, hash);
 	if (r)
 		goto out;
@@ -1580,8 +1594,9 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 	run.plugin_sha256 = bt_xstrdup(bt_plugin_sha256(rc.plugin));
 	run.command = o->command_json ? bt_xstrdup(o->command_json) : NULL;
 	run.cwd = o->cwd ? bt_xstrdup(o->cwd) : NULL;
-	run.has_seed = 1;
-	run.seed = (int64_t)(o->has_seed ? o->seed : 0);
+	/* NULL when not given: then each task's own suite seed was used. */
+	run.has_seed = o->has_seed;
+	run.seed = (int64_t)o->seed;
 	for (i = 0; i < nsel; i++)
 		run.progress_total += (int64_t)tasks[i].task.n_test;
 	if (o->shard_count) {
@@ -1657,6 +1672,7 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 	}
 out:
 	executor_stop(&first);
+	bt_lock_release(lock);
 	if (rc.plugin)
 		bt_plugin_unload(rc.plugin);
 	for (i = 0; i < prepared; i++)
@@ -1666,5 +1682,97 @@ out:
 	bt_run_release(&run);
 	bt_git_info_release(&git);
 	bt_suite_free(suite);
+	return r;
+}
+
+/* --- recomputing a run's metrics from its samples ------------------------------------ */
+
+int bt_harness_recompute(struct bt_store *s, int64_t run_id, const struct bt_fetch_opts *fetch)
+{
+	struct bt_harness_opts o;
+	struct bt_suite *suite = NULL;
+	struct bt_run run;
+	struct run_ctx rc;
+	struct bt_task_opts topts;
+	sqlite3_stmt *st = NULL;
+	char *path = NULL;
+	int r, nthreads = 1;
+
+	memset(&o, 0, sizeof(o));
+	memset(&rc, 0, sizeof(rc));
+	r = bt_run_load(s, run_id, &run);
+	if (r)
+		return r;
+	if (!run.suite_path) {
+		r = bt_error_set(BT_EINPUT, "run %lld records no suite file", (long long)run_id);
+		goto out;
+	}
+	/* Recorded relative to the work tree's top (see recorded_path), else as given. */
+	if (run.suite_path[0] == '/')
+		path = bt_xstrdup(run.suite_path);
+	else
+		path = bt_path_join(run.git_workdir ? run.git_workdir
+		                    : run.cwd       ? run.cwd
+		                                    : ".",
+		                    run.suite_path);
+	r = bt_suite_load(&suite, path);
+	if (!r && fetch)
+		r = bt_fetch_suite(fetch, suite);
+	if (r) {
+		bt_error_prefix("cannot recompute run %lld: ", (long long)run_id);
+		goto out;
+	}
+	o.has_seed = run.has_seed;
+	o.seed = (uint64_t)run.seed;
+	rc.s = s;
+	rc.o = &o;
+	rc.run_id = run_id;
+#ifdef _OPENMP
+	nthreads = omp_get_num_procs();
+#endif
+	memset(&topts, 0, sizeof(topts));
+	topts.seed = (uint64_t)run.seed;
+	r = bt_store_prepare(s, &st, "SELECT name FROM tasks WHERE run_id = ? ORDER BY id");
+	if (r)
+		goto out;
+	sqlite3_bind_int64(st, 1, run_id);
+	while (!r && sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		struct task_state ts;
+		double wall = 0;
+		size_t i;
+		int idx = bt_suite_task(suite, name);
+
+		if (idx < 0) {
+			r = bt_error_set(BT_EINPUT, "suite '%s' has no task '%s' any more",
+			                 suite->name, name);
+			break;
+		}
+		memset(&ts, 0, sizeof(ts));
+		r = bt_task_prepare(&ts.task, suite, (size_t)idx, &topts);
+		if (r)
+			break;
+		outcomes_init(&ts, nthreads);
+		metric_opts(&ts, &o, nthreads);
+		/* Every example must have a sample, exactly as an uninterrupted run has. */
+		r = restore_task(&rc, &ts, 1);
+		if (!r && ts.n_todo)
+			r = bt_error_set(
+			        BT_EINPUT,
+			        "run %lld has no sample for %zu of the %zu examples of task '%s'",
+			        (long long)run_id, ts.n_todo, ts.n, name);
+		/* Throughput over the time spent predicting: the shards' wall clocks are gone. */
+		for (i = 0; !r && i < ts.n; i++)
+			wall += ts.latency[i];
+		if (!r)
+			r = store_metrics(&rc, &ts, wall);
+		outcomes_release(&ts);
+		bt_task_release(&ts.task);
+	}
+out:
+	sqlite3_finalize(st);
+	bt_suite_free(suite);
+	free(path);
+	bt_run_release(&run);
 	return r;
 }

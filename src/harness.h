@@ -65,6 +65,13 @@ struct bt_harness_opts {
 	 * seed (checked), and metrics are computed over all of them.
 	 */
 	int64_t resume_id;
+	/*
+	 * Take the database's lock for this suite x model first (lock.h): with
+	 * lock_wait 0 a held lock fails at once with BT_EBUSY, > 0 waits that
+	 * many seconds, < 0 waits as long as it takes.
+	 */
+	int lock;
+	double lock_wait;
 	/* How to fetch data a suite names by URL (NULL: defaults, no progress). */
 	const struct bt_fetch_opts *fetch;
 	int no_isolate;      /* run the plugin in this process (for debugging) */
@@ -95,5 +102,15 @@ struct bt_harness_result {
  */
 int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
                    struct bt_harness_result *out);
+
+/*
+ * Recompute the metrics, intervals and confusion matrices of run `run_id`
+ * from its samples, exactly as bt_harness_run computes them (same suite
+ * options, seed and example order), and store them.  Used to combine the
+ * shards of one evaluation (merge.h).  The suite file and its data must be
+ * readable (`fetch` may be NULL); every example of each task must have a
+ * sample, else BT_EINPUT.
+ */
+int bt_harness_recompute(struct bt_store *s, int64_t run_id, const struct bt_fetch_opts *fetch);
 
 #endif

@@ -40,51 +40,6 @@ extern char **environ;
 #define WORKER_IN_FD  3
 #define WORKER_OUT_FD 4
 
-int bt_parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	double v;
-	uint64_t mul = 1;
-
-	if (!s || !*s)
-		return BT_EINPUT;
-	v = strtod(s, &end);
-	if (end == s || v < 0 || v != v)
-		return BT_EINPUT;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k':
-	case 'K':
-		mul = 1ULL << 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		mul = 1ULL << 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		mul = 1ULL << 30;
-		end++;
-		break;
-	case 't':
-	case 'T':
-		mul = 1ULL << 40;
-		end++;
-		break;
-	default:
-		return BT_EINPUT;
-	}
-	if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end)
-		return BT_EINPUT;
-	*out = (uint64_t)(v * (double)mul);
-	return 0;
-}
-
 /* --- the parent side ------------------------------------------------------------------- */
 
 struct lane {

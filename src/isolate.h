@@ -66,7 +66,4 @@ void bt_pool_stop(struct bt_pool *pool);
 /* The worker process's main loop: requests on in_fd, replies on out_fd. */
 int bt_worker_main(int in_fd, int out_fd);
 
-/* Parse a memory size ("512M", "2G", "1048576"); BT_EINPUT when it is not one. */
-int bt_parse_size(const char *s, uint64_t *out);
-
 #endif

@@ -401,6 +401,33 @@ int bt_parse_int64(const char *s, int64_t *out)
 	return 0;
 }
 
+int bt_parse_size(const char *s, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	unsigned long long v, mult = 1;
+	const char *u;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return BT_EINPUT;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (end == s || errno == ERANGE)
+		return BT_EINPUT;
+	if (*end && (u = strchr(units, *end >= 'a' && *end <= 'z' ? *end - 32 : *end)) != NULL) {
+		mult = 1ULL << (10 * (u - units + 1));
+		end++;
+		if (*end == 'i')
+			end++;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || v > (1ULL << 50) / mult)
+		return BT_EINPUT;
+	*out = (uint64_t)(v * mult);
+	return 0;
+}
+
 int bt_starts_with(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

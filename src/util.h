@@ -91,6 +91,13 @@ char *bt_dirname(const char *path);
 int bt_parse_double(const char *s, double *out);
 int bt_parse_int64(const char *s, int64_t *out);
 
+/*
+ * Parse a size in bytes: a whole number, optionally followed by K, M, G or T
+ * (binary multiples; "KiB", "MB" and the like are accepted too), at most
+ * 2^50.  BT_EINPUT when it is not one.
+ */
+int bt_parse_size(const char *s, uint64_t *out);
+
 /* Case-sensitive prefix test. */
 int bt_starts_with(const char *s, const char *prefix);
 

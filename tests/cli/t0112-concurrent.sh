@@ -1,15 +1,18 @@
 #!/bin/bash
 # t0112-concurrent: eight `benchtop run` processes write to one database
-# while readers list it in a loop: no "database is locked" ever reaches a
-# user, every sample of every run is there, and readers are never stalled
-# for more than a moment.
+# while readers list it in a loop and the dashboard watches it live: no
+# "database is locked" ever reaches a user, every sample of every run is
+# there, and readers are never stalled for more than a moment.
 . "$top_srcdir/tests/cli/lib.sh"
+. "$top_srcdir/tests/tui/lib.sh"
 
 export BENCHTOP_DB="$TEST_DIR/bench.db"
 cp -r "$top_srcdir/suites" suites
 chmod -R u+w suites
 git_commit "suites"
 expect_rc 0 init
+tui_start 120x30 tui
+tui_wait "No runs yet" 20
 
 pids=
 for i in 1 2 3 4 5 6 7 8; do
@@ -57,3 +60,10 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 [ "$(sqlite3 "$BENCHTOP_DB" 'PRAGMA integrity_check')" = ok ] || fail "integrity"
 ok "every run finished with every sample; the database is intact"
+
+# The dashboard saw them arrive, live, and is still well.
+for i in 1 2 3 4 5 6 7 8; do
+	tui_wait "w$i " 20
+done
+tui_finish
+ok "the dashboard followed the writers live and exits cleanly"

@@ -85,12 +85,16 @@ ok "merging the same shards twice changes nothing"
 grep -q -- '--lock' "$TEST_DIR/run-help" || skip "'benchtop run' has no --lock yet"
 # Two overlapping locked runs: the second is refused at once, or waits its turn.
 export BENCHTOP_DB="$TEST_DIR/locked.db"
-"$BENCHTOP" run suites/tabular.yaml -m knn --lock >"$TEST_DIR/first.out" 2>&1 &
+# The first job is made slow (a test plugin sleeping 20 ms per example) so
+# that the second surely overlaps it.
+slow="--task diabetes -m crashy -p delay_ms=20 -j 1"
+# shellcheck disable=SC2086
+"$BENCHTOP" run suites/tabular.yaml $slow --lock >"$TEST_DIR/first.out" 2>&1 &
 first=$!
 i=0
-until ls "$BENCHTOP_DB".lock.tabular.knn.* >/dev/null 2>&1 &&
+until ls "$BENCHTOP_DB".lock.tabular.crashy.* >/dev/null 2>&1 &&
 	! python3 -c 'import fcntl, glob, sys
-f = open(glob.glob(sys.argv[1] + ".lock.tabular.knn.*")[0], "a")
+f = open(glob.glob(sys.argv[1] + ".lock.tabular.crashy.*")[0], "a")
 fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)' "$BENCHTOP_DB" 2>/dev/null; do
 	i=$((i + 1))
 	if [ $i -ge 400 ] || ! kill -0 "$first" 2>/dev/null; then
@@ -99,9 +103,11 @@ fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)' "$BENCHTOP_DB" 2>/dev/null; do
 	fi
 	sleep 0.02
 done
-expect_rc 3 run suites/tabular.yaml -m knn --lock
-expect_err "suite 'tabular' with model 'knn'"
-expect_rc 0 run suites/tabular.yaml -m knn --lock --wait=600
+# shellcheck disable=SC2086
+expect_rc 3 run suites/tabular.yaml $slow --lock
+expect_err "suite 'tabular' with model 'crashy'"
+# shellcheck disable=SC2086
+expect_rc 0 run suites/tabular.yaml $slow --lock --wait=600
 kill -0 "$first" 2>/dev/null && fail "the waiting run ran while the first held the lock"
 wait "$first" || fail "the first run failed: $(cat "$TEST_DIR/first.out")"
 python3 - "$BENCHTOP_DB" <<'EOF' || fail "the locked runs overlapped"

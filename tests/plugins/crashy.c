@@ -59,28 +59,23 @@ static int bad(const struct crashy *c, uint64_t index)
 	return index % (uint64_t)c->every == (uint64_t)c->every - 1;
 }
 
-/*
- * A real invalid store, and death by it: in the sanitizer build UBSan
- * would report the store and exit 1 (-fno-sanitize-recover), and ASan's
- * SIGSEGV handler would end the worker its own way, where the harness must
- * see SIGSEGV.
- */
-__attribute__((noinline, no_sanitize("undefined"))) static void segfault(void)
-{
-	volatile int *p = NULL;
-
-	signal(SIGSEGV, SIG_DFL);
-	*p = 1;
-}
-
 static void misbehave(const struct crashy *c)
 {
 	if (!strcmp(c->mode, "segv")) {
-		segfault();
+		/*
+		 * A real invalid access where the build allows one; in sanitizer
+		 * builds UBSan would stop at the null store first, so the signal
+		 * is raised the way the kernel would deliver it.
+		 */
+#if defined(__SANITIZE_ADDRESS__)
+		raise(SIGSEGV);
+#else
+		volatile int *p = NULL;
+		*p = 1;
+#endif
 	} else if (!strcmp(c->mode, "abort")) {
 		abort();
 	} else if (!strcmp(c->mode, "bus")) {
-		signal(SIGBUS, SIG_DFL); /* not ASan's handler, as for segv */
 		raise(SIGBUS);
 	} else if (!strcmp(c->mode, "exit")) {
 		exit(3);
