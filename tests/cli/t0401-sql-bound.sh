@@ -26,6 +26,7 @@ static void f(struct bt_buf *b, const char *name, sqlite3 *db, char *sql)
 	char *m = sqlite3_mprintf("SELECT %Q", name);
 	sqlite3_exec(db, sql, NULL, NULL, NULL);
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL); /* literal: fine */
+	bt_buf_printf(b, name ? "SELECT 1 WHERE x = '%s'" : "SELECT 2", name);
 }
 EOF
 printf 'src/bad.c\tPRAGMA x = %%d\tan entry that matches nothing\n' >"$TEST_DIR/planted/allow"
@@ -40,11 +41,12 @@ for want in \
 	"src/bad.c:8: SQL built with snprintf(\"DELETE FROM tags WHERE tag = '%s'\")" \
 	"src/bad.c:11: sqlite3_mprintf: use bound parameters" \
 	"src/bad.c:12: sqlite3_exec with SQL that is not a literal: sql" \
+	"src/bad.c:14: SQL built with bt_buf_printf(\"SELECT 1 WHERE x = '%s'\")" \
 	"stale entry: no call in src/bad.c formats \"PRAGMA x = %d\"" \
-	"3 formatted SQL calls, 1 allowlisted formats, 6 problems"; do
+	"4 formatted SQL calls, 1 allowlisted formats, 7 problems"; do
 	expect_out "$want"
 done
-ok "the scanner finds formatted SQL, SQLite's printf, non-literal sqlite3_exec and stale entries"
+ok "the scanner finds formatted SQL (also chosen with ?:), SQLite's printf, non-literal sqlite3_exec and stale entries"
 
 # The tree itself.
 set +e

@@ -11,8 +11,8 @@ listed in ALLOWLIST with the reason it is safe.  Lines of the allowlist:
     FILE <TAB> FORMAT <TAB> REASON
 
 where FORMAT is the format as the compiler sees it (adjacent literals
-joined, escapes as written) and one line covers every call in FILE with that
-format.  Also refused, whatever the allowlist says:
+joined, escapes as written; each branch of a format chosen with ?: on its
+own) and one line covers every call in FILE with that format.  Also refused, whatever the allowlist says:
 
   - sqlite3_mprintf / sqlite3_vmprintf / sqlite3_snprintf anywhere (SQLite's
     own formatting invites %q/%s quoting mistakes: bind parameters instead);
@@ -145,20 +145,27 @@ def main():
         for m in PRINTF.finditer(text):
             line = text.count("\n", 0, m.start()) + 1
             args = call_args(text, m.end() - 1)
-            fmt = None
+            # The format: the first argument holding string literals; when it
+            # chooses between literals (c ? "A %s" : "B %s"), each is a format.
+            fmts = []
             for a in args:
-                fmt = literal_value(a)
-                if fmt is not None:
+                if literal_value(a) is not None:
+                    fmts = [literal_value(a)]
                     break
-            if fmt is None or not KEYWORDS.search(fmt) or not CONVERSION.search(fmt):
-                continue
-            found += 1
-            key = (rel, fmt)
-            if key in allow:
-                allow[key][1] += 1
-            else:
-                bad.append('%s:%d: SQL built with %s("%s"): bind the values, or list it in '
-                           "the allowlist with the reason it is safe" % (rel, line, m.group(1), fmt))
+                if '"' in a:
+                    fmts = re.findall(r'"((?:[^"\\]|\\.)*)"', a)
+                    break
+            for fmt in fmts:
+                if not KEYWORDS.search(fmt) or not CONVERSION.search(fmt):
+                    continue
+                found += 1
+                key = (rel, fmt)
+                if key in allow:
+                    allow[key][1] += 1
+                else:
+                    bad.append('%s:%d: SQL built with %s("%s"): bind the values, or list it '
+                               "in the allowlist with the reason it is safe"
+                               % (rel, line, m.group(1), fmt))
     for (rel, fmt), (no, used) in sorted(allow.items(), key=lambda kv: kv[1][0]):
         if not used:
             bad.append('%s:%d: stale entry: no call in %s formats "%s"'
