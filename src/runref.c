@@ -100,12 +100,22 @@ int bt_runref_resolve(struct bt_store *s, const char *ref, const char *repo_path
 		        NULL, n, out, &count);
 		if (rc)
 			return rc;
-		if (!count)
-			return n ? bt_error_set(BT_ENOTFOUND,
-			                        "there are fewer than %lld runs before "
-			                        "the latest",
-			                        (long long)n)
-			         : bt_error_set(BT_ENOTFOUND, "there are no runs yet");
+		if (!count) {
+			/* Say which is true: no runs at all, or too few of them. */
+			int64_t total = 0;
+			sqlite3_stmt *st;
+			if (bt_store_prepare(s, &st, "SELECT count(*) FROM runs") == 0) {
+				if (sqlite3_step(st) == SQLITE_ROW)
+					total = sqlite3_column_int64(st, 0);
+				sqlite3_finalize(st);
+			}
+			if (!total)
+				return bt_error_set(BT_ENOTFOUND, "there are no runs yet");
+			return bt_error_set(BT_ENOTFOUND,
+			                    "no run '%s': there %s %lld run%s before the latest",
+			                    ref, total - 1 == 1 ? "is" : "are",
+			                    (long long)(total - 1), total - 1 == 1 ? "" : "s");
+		}
 		return 0;
 	}
 
