@@ -78,8 +78,8 @@ struct task_state {
 	double *latency;
 	const char **error;
 	struct bt_arena *arenas; /* one per thread */
-	size_t *todo;            /* examples still to predict (all, unless resuming) */
-	size_t n_todo;
+	size_t *left;            /* examples still to predict (all, unless resuming) */
+	size_t n_left;
 	int nthreads;
 	size_t errors; /* updated atomically */
 	struct bt_metric_opts mopts;
@@ -148,10 +148,10 @@ static void outcomes_init(struct task_state *ts, int nthreads)
 	ts->nthreads = nthreads;
 	ts->arenas = bt_xcalloc((size_t)nthreads, sizeof(*ts->arenas));
 	ts->ok = bt_xcalloc(n, 1);
-	ts->todo = bt_xcalloc(n + 1, sizeof(size_t));
+	ts->left = bt_xcalloc(n + 1, sizeof(size_t));
 	for (i = 0; i < n; i++)
-		ts->todo[i] = i;
-	ts->n_todo = n;
+		ts->left[i] = i;
+	ts->n_left = n;
 	ts->latency = bt_xcalloc(n, sizeof(double));
 	ts->error = bt_xcalloc(n, sizeof(char *));
 	memset(&ts->o, 0, sizeof(ts->o));
@@ -228,7 +228,7 @@ static void outcomes_release(struct task_state *ts)
 	for (i = 0; i < ts->nthreads; i++)
 		bt_arena_free(&ts->arenas[i]);
 	free(ts->arenas);
-	free(ts->todo);
+	free(ts->left);
 	free(ts->ok);
 	free(ts->latency);
 	free(ts->error);
@@ -572,7 +572,7 @@ static void *writer_main(void *arg)
 					w->pending = 0;
 				}
 				if (w->ins) {
-					w->pend[w->npend++] = w->ts->todo[batch[i].first + j];
+					w->pend[w->npend++] = w->ts->left[batch[i].first + j];
 					rc = w->npend == ROWS_PER_INSERT ? flush_samples(w) : 0;
 					if (rc) {
 						bt_store_rollback(w->s);
@@ -636,7 +636,7 @@ static int writer_start(struct writer *w, struct bt_store *s, struct task_state 
 	w->task_index = task_index;
 	w->ntasks = ntasks;
 	w->started = w->last_commit = bt_monotonic();
-	w->done = ts->n - ts->n_todo; /* a resumed task starts with what it had */
+	w->done = ts->n - ts->n_left; /* a resumed task starts with what it had */
 	if (!o->no_samples) {
 		rc = bt_store_prepare(s, &w->ins,
 		                      "INSERT INTO samples (task_id, idx, example_id, prediction, "
@@ -845,7 +845,7 @@ static void pool_cb(void *payload, size_t j, const struct benchtop_prediction *p
 }
 
 /*
- * Predict the examples ts->todo[0..n_todo) (all of them, unless resuming):
+ * Predict the examples ts->left[0..n_left) (all of them, unless resuming):
  * units of work shared out dynamically over the team; each thread uses its
  * own instance (or the shared one), or in isolated mode its own lane of
  * worker processes.  A batch is contiguous in the split when nothing is
@@ -856,7 +856,7 @@ static void predict_all(struct run_ctx *rc, struct task_state *ts, struct bt_ins
 {
 	const struct bt_task *t = &ts->task;
 	size_t batch = rc->batch, unit = batch < UNIT_MIN ? UNIT_MIN : batch;
-	size_t nunits = (ts->n_todo + unit - 1) / unit;
+	size_t nunits = (ts->n_left + unit - 1) / unit;
 	int64_t max_errors = rc->o->max_errors;
 
 #pragma omp parallel num_threads(rc->nthreads)
@@ -875,7 +875,7 @@ static void predict_all(struct run_ctx *rc, struct task_state *ts, struct bt_ins
 #pragma omp for schedule(dynamic, 1)
 		for (size_t k = 0; k < nunits; k++) {
 			size_t first = k * unit;
-			size_t n = ts->n_todo - first < unit ? ts->n_todo - first : unit;
+			size_t n = ts->n_left - first < unit ? ts->n_left - first : unit;
 			size_t off, j;
 
 			if (rc->stop || w->failed || cancelled(rc->o))
@@ -883,7 +883,7 @@ static void predict_all(struct run_ctx *rc, struct task_state *ts, struct bt_ins
 			u.errs = 0;
 			for (off = 0; off < n; off += batch) {
 				size_t m = n - off < batch ? n - off : batch;
-				const size_t *map = ts->todo + first + off;
+				const size_t *map = ts->left + first + off;
 				const struct benchtop_example *ex = &t->test[map[0]];
 				if (map[m - 1] - map[0] != m - 1) {
 					for (j = 0; j < m; j++)
@@ -1124,13 +1124,13 @@ static int restore_task(struct run_ctx *rc, struct task_state *ts, int even_if_e
 	if (r)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
-	memset(ts->todo, 0xff, ts->n * sizeof(size_t)); /* (size_t)-1: not yet known */
+	memset(ts->left, 0xff, ts->n * sizeof(size_t)); /* (size_t)-1: not yet known */
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		ssize_t i = position_of(&ts->task, sqlite3_column_int64(st, 0));
 		if (i < 0)
 			continue;
 		restore_sample(ts, (size_t)i, st, &ts->arenas[0]);
-		ts->todo[i] = 0; /* done */
+		ts->left[i] = 0; /* done */
 	}
 	sqlite3_finalize(st);
 	if (r != SQLITE_DONE)
@@ -1138,9 +1138,9 @@ static int restore_task(struct run_ctx *rc, struct task_state *ts, int even_if_e
 	{
 		size_t i, n = 0;
 		for (i = 0; i < ts->n; i++)
-			if (ts->todo[i] == (size_t)-1)
-				ts->todo[n++] = i;
-		ts->n_todo = n;
+			if (ts->left[i] == (size_t)-1)
+				ts->left[n++] = i;
+		ts->n_left = n;
 	}
 	return 0;
 }
@@ -1206,7 +1206,7 @@ static int run_task(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t
 		if (r)
 			goto out;
 	}
-	if (!ex->started && ts->n_todo) {
+	if (!ex->started && ts->n_left) {
 		progress_phase(rc, ts, ti, nt, BT_PHASE_FIT);
 		r = executor_start(rc, ts, ex);
 		if (r)
@@ -1756,11 +1756,11 @@ int bt_harness_recompute(struct bt_store *s, int64_t run_id, const struct bt_fet
 		metric_opts(&ts, &o, nthreads);
 		/* Every example must have a sample, exactly as an uninterrupted run has. */
 		r = restore_task(&rc, &ts, 1);
-		if (!r && ts.n_todo)
+		if (!r && ts.n_left)
 			r = bt_error_set(
 			        BT_EINPUT,
 			        "run %lld has no sample for %zu of the %zu examples of task '%s'",
-			        (long long)run_id, ts.n_todo, ts.n, name);
+			        (long long)run_id, ts.n_left, ts.n, name);
 		/* Throughput over the time spent predicting: the shards' wall clocks are gone. */
 		for (i = 0; !r && i < ts.n; i++)
 			wall += ts.latency[i];
