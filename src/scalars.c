@@ -367,6 +367,9 @@ static int jp_string(struct jp *p, struct bt_buf *dst)
 			} else if (cp >= 0xdc00 && cp <= 0xdfff) {
 				return 0;
 			}
+			/* A NUL cannot be part of a key (keys are C strings): not a line for us. */
+			if (cp == 0)
+				return 0;
 			if (dst)
 				put_utf8(dst, cp);
 			break;
