@@ -55,6 +55,11 @@
  */
 #define SAMPLE_COLS     11
 #define ROWS_PER_INSERT 32
+/*
+ * Most rows have no error, detail or input; a statement without those
+ * columns saves SQLite a fifth of its work per row.
+ */
+#define SAMPLE_LEAN_COLS 8
 /* Largest n * k for which per-class scores are kept (doubles). */
 #define MAX_SCORE_CELLS ((size_t)32 << 20)
 
@@ -104,7 +109,8 @@ struct writer {
 	const struct bt_harness_opts *opts;
 	int64_t run_id;
 	size_t task_index, ntasks;
-	sqlite3_stmt *ins, *ins_many, *beat;
+	sqlite3_stmt *ins, *ins_many, *ins_lean, *beat;
+	struct bt_checkpointer *ck;   /* takes WAL checkpoints off this thread */
 	size_t pend[ROWS_PER_INSERT]; /* examples bound but not yet inserted */
 	int npend;
 	size_t done, pending;
@@ -384,130 +390,164 @@ static char *json_list(const char *const *items, size_t n)
 	return s;
 }
 
-/*
- * Bind sample `i` as row `row` of `st` (parameters row * SAMPLE_COLS + 1
- * onwards).  Strings that live in the task's arrays are bound in place;
- * the ones made here are copied (they are freed before the step).
- */
-static void bind_sample(struct writer *w, sqlite3_stmt *st, int row, size_t i)
+/* One sample's column values; the strings live until the row is stepped. */
+struct sample_row {
+	const char *pred, *target, *error, *detail, *input;
+	int correct;
+	double score;
+	char pbuf[40], tbuf[40];
+	char *owned[3];
+};
+
+/* The row of sample `i` (release with sample_row_release). */
+static void sample_row(struct writer *w, size_t i, struct sample_row *r)
 {
 	struct task_state *ts = w->ts;
 	const struct bt_task *t = &ts->task;
 	const struct benchtop_example *ex = &t->test[i];
-	char pbuf[40], tbuf[40];
-	char *pfree = NULL, *tfree = NULL, *dfree = NULL;
-	double score = NAN;
-	int correct = -1, b = row * SAMPLE_COLS;
 
-	sqlite3_bind_int64(st, b + 1, ts->task_id);
-	sqlite3_bind_int64(st, b + 2, (int64_t)t->test_index[i]);
-	sqlite3_bind_text(st, b + 3, ex->id, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, b + 8, ts->latency[i]);
-	if (ex->text)
-		sqlite3_bind_text(st, b + 11, ex->text, -1, SQLITE_STATIC);
-	if (!ts->ok[i]) {
-		sqlite3_bind_null(st, b + 4);
-		sqlite3_bind_null(st, b + 6);
-		sqlite3_bind_null(st, b + 7);
-		sqlite3_bind_null(st, b + 10);
-		sqlite3_bind_text(st, b + 9, ts->error[i] ? ts->error[i] : "failed", -1,
-		                  SQLITE_STATIC);
-	} else {
-		bt_metrics_sample(&ts->o, i, &ts->mopts, &correct, &score);
-		sqlite3_bind_null(st, b + 9);
-		sqlite3_bind_null(st, b + 10);
-		if (correct >= 0)
-			sqlite3_bind_int(st, b + 6, correct);
-		else
-			sqlite3_bind_null(st, b + 6);
-		if (isfinite(score))
-			sqlite3_bind_double(st, b + 7, score);
-		else
-			sqlite3_bind_null(st, b + 7);
-	}
+	r->pred = r->target = r->detail = NULL;
+	r->owned[0] = r->owned[1] = r->owned[2] = NULL;
+	r->correct = -1;
+	r->score = NAN;
+	r->input = ex->text;
+	r->error = ts->ok[i] ? NULL : (ts->error[i] ? ts->error[i] : "failed");
+	if (ts->ok[i])
+		bt_metrics_sample(&ts->o, i, &ts->mopts, &r->correct, &r->score);
 	switch (t->info.type) {
 	case BENCHTOP_TASK_CLASSIFICATION:
-		sqlite3_bind_text(st, b + 5, t->test_targets[i].label, -1, SQLITE_STATIC);
+		r->target = t->test_targets[i].label;
 		if (ts->ok[i]) {
-			const char *p =
-			        ts->y_pred[i] >= 0
-			                ? t->labels[ts->y_pred[i]]
-			                : (ts->p_text && ts->p_text[i] ? ts->p_text[i] : "?");
-			sqlite3_bind_text(st, b + 4, p, -1, SQLITE_STATIC);
+			r->pred = ts->y_pred[i] >= 0
+			                  ? t->labels[ts->y_pred[i]]
+			                  : (ts->p_text && ts->p_text[i] ? ts->p_text[i] : "?");
 			if (ts->has_scores && !isnan(ts->scores[i * ts->k])) {
 				json_t *d = json_object(), *a = json_array();
 				for (size_t j = 0; j < ts->k; j++)
 					json_array_append_new(a,
 					                      json_real(ts->scores[i * ts->k + j]));
 				json_object_set_new(d, "scores", a);
-				dfree = json_dumps(d, JSON_COMPACT | JSON_REAL_PRECISION(17));
+				r->detail = r->owned[0] =
+				        json_dumps(d, JSON_COMPACT | JSON_REAL_PRECISION(17));
 				json_decref(d);
-				sqlite3_bind_text(st, b + 10, dfree, -1, SQLITE_TRANSIENT);
 			}
 		}
 		break;
 	case BENCHTOP_TASK_REGRESSION:
-		sqlite3_bind_text(st, b + 5, format_number(tbuf, sizeof(tbuf), ts->t_value[i]), -1,
-		                  SQLITE_TRANSIENT);
+		r->target = format_number(r->tbuf, sizeof(r->tbuf), ts->t_value[i]);
 		if (ts->ok[i])
-			sqlite3_bind_text(st, b + 4,
-			                  format_number(pbuf, sizeof(pbuf), ts->p_value[i]), -1,
-			                  SQLITE_TRANSIENT);
+			r->pred = format_number(r->pbuf, sizeof(r->pbuf), ts->p_value[i]);
 		break;
 	case BENCHTOP_TASK_GENERATION:
-		sqlite3_bind_text(st, b + 5, ts->t_text[i], -1, SQLITE_STATIC);
+		r->target = ts->t_text[i];
 		if (ts->ok[i])
-			sqlite3_bind_text(st, b + 4, ts->p_text[i], -1, SQLITE_STATIC);
+			r->pred = ts->p_text[i];
 		break;
 	case BENCHTOP_TASK_MULTIPLE_CHOICE: {
 		int64_t tc = ts->t_choice[i];
 		if (tc >= 0 && (size_t)tc < ex->n_choices)
-			sqlite3_bind_text(st, b + 5, ex->choices[tc], -1, SQLITE_STATIC);
+			r->target = ex->choices[tc];
 		if (ts->ok[i]) {
-			sqlite3_bind_text(st, b + 4, ex->choices[ts->p_choice[i]], -1,
-			                  SQLITE_STATIC);
-			dfree = bt_xasprintf("{\"choice\":%lld,\"target_choice\":%lld}",
+			r->pred = ex->choices[ts->p_choice[i]];
+			r->detail = r->owned[0] =
+			        bt_xasprintf("{\"choice\":%lld,\"target_choice\":%lld}",
 			                     (long long)ts->p_choice[i], (long long)tc);
-			sqlite3_bind_text(st, b + 10, dfree, -1, SQLITE_TRANSIENT);
 		}
 		break;
 	}
 	case BENCHTOP_TASK_RETRIEVAL:
-		tfree = json_list(ts->relevant[i], ts->n_relevant[i]);
-		sqlite3_bind_text(st, b + 5, tfree, -1, SQLITE_TRANSIENT);
-		if (ts->ok[i]) {
-			pfree = json_list(ts->ranking[i], ts->n_ranking[i]);
-			sqlite3_bind_text(st, b + 4, pfree, -1, SQLITE_TRANSIENT);
-		}
+		r->target = r->owned[1] = json_list(ts->relevant[i], ts->n_relevant[i]);
+		if (ts->ok[i])
+			r->pred = r->owned[2] = json_list(ts->ranking[i], ts->n_ranking[i]);
 		break;
 	}
-	free(pfree);
-	free(tfree);
-	free(dfree);
 }
 
-/* Insert the examples waiting in w->pend: one multi-row statement when full. */
+static void sample_row_release(struct sample_row *r)
+{
+	free(r->owned[0]);
+	free(r->owned[1]);
+	free(r->owned[2]);
+}
+
+/* A row needs the full statement only when it has an error, detail or input. */
+static int sample_row_lean(const struct sample_row *r)
+{
+	return !r->error && !r->detail && !r->input;
+}
+
+static void bind_text(sqlite3_stmt *st, int col, const char *text)
+{
+	if (text)
+		sqlite3_bind_text(st, col, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, col);
+}
+
+/*
+ * Bind sample `i` (its values in r) as row `row` of `st`, a statement of
+ * `cols` columns per row: SAMPLE_COLS, or SAMPLE_LEAN_COLS, which leaves
+ * out error, detail and input.  Every column is bound exactly once, NULL
+ * included, so no value stays behind from the row bound there before.
+ */
+static void bind_sample(struct writer *w, sqlite3_stmt *st, int cols, int row, size_t i,
+                        const struct sample_row *r)
+{
+	const struct bt_task *t = &w->ts->task;
+	int b = row * cols;
+
+	sqlite3_bind_int64(st, b + 1, w->ts->task_id);
+	sqlite3_bind_int64(st, b + 2, (int64_t)t->test_index[i]);
+	sqlite3_bind_text(st, b + 3, t->test[i].id, -1, SQLITE_STATIC);
+	bind_text(st, b + 4, r->pred);
+	bind_text(st, b + 5, r->target);
+	if (r->correct >= 0)
+		sqlite3_bind_int(st, b + 6, r->correct);
+	else
+		sqlite3_bind_null(st, b + 6);
+	if (isfinite(r->score))
+		sqlite3_bind_double(st, b + 7, r->score);
+	else
+		sqlite3_bind_null(st, b + 7);
+	sqlite3_bind_double(st, b + 8, w->ts->latency[i]);
+	if (cols == SAMPLE_COLS) {
+		bind_text(st, b + 9, r->error);
+		bind_text(st, b + 10, r->detail);
+		bind_text(st, b + 11, r->input);
+	}
+}
+
+/*
+ * Insert the examples waiting in w->pend: one multi-row statement when
+ * full, the lean one when no row needs the columns it leaves out.
+ */
 static int flush_samples(struct writer *w)
 {
-	int r, k, rc = 0;
+	struct sample_row rows[ROWS_PER_INSERT];
+	int r, rc = 0, lean = 1;
 
 	if (!w->npend)
 		return 0;
+	for (r = 0; r < w->npend; r++) {
+		sample_row(w, w->pend[r], &rows[r]);
+		lean &= sample_row_lean(&rows[r]);
+	}
 	if (w->npend == ROWS_PER_INSERT) {
+		sqlite3_stmt *st = lean ? w->ins_lean : w->ins_many;
+		int cols = lean ? SAMPLE_LEAN_COLS : SAMPLE_COLS;
 		for (r = 0; r < w->npend; r++)
-			bind_sample(w, w->ins_many, r, w->pend[r]);
-		rc = bt_store_step_done(w->s, w->ins_many, "cannot store samples");
-		sqlite3_reset(w->ins_many);
-		/* Bindings outlive a reset: start the next rows from all-NULL. */
-		sqlite3_clear_bindings(w->ins_many);
+			bind_sample(w, st, cols, r, w->pend[r], &rows[r]);
+		rc = bt_store_step_done(w->s, st, "cannot store samples");
+		sqlite3_reset(st);
 	} else {
-		for (k = 0; k < w->npend && !rc; k++) {
-			bind_sample(w, w->ins, 0, w->pend[k]);
+		for (r = 0; r < w->npend && !rc; r++) {
+			bind_sample(w, w->ins, SAMPLE_COLS, 0, w->pend[r], &rows[r]);
 			rc = bt_store_step_done(w->s, w->ins, "cannot store sample");
 			sqlite3_reset(w->ins);
-			sqlite3_clear_bindings(w->ins);
 		}
 	}
+	for (r = 0; r < w->npend; r++)
+		sample_row_release(&rows[r]);
 	w->npend = 0;
 	return rc;
 }
@@ -622,11 +662,45 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+static void writer_finalize(struct writer *w)
+{
+	sqlite3_finalize(w->ins);
+	sqlite3_finalize(w->ins_many);
+	sqlite3_finalize(w->ins_lean);
+	sqlite3_finalize(w->beat);
+}
+
+#define SAMPLE_COLUMNS                                                                           \
+	"task_id, idx, example_id, prediction, target, correct, score, latency, error, detail, " \
+	"input"
+#define SAMPLE_LEAN_COLUMNS "task_id, idx, example_id, prediction, target, correct, score, latency"
+
+/* INSERT INTO samples (columns) VALUES (?, ...), ... for `rows` rows of `cols` values. */
+static int prepare_insert(struct bt_store *s, sqlite3_stmt **st, const char *columns, int cols,
+                          int rows)
+{
+	struct bt_buf sql = BT_BUF_INIT;
+	int r, c, rc;
+
+	bt_buf_puts(&sql, "INSERT INTO samples (");
+	bt_buf_puts(&sql, columns);
+	bt_buf_puts(&sql, ") VALUES ");
+	for (r = 0; r < rows; r++) {
+		bt_buf_puts(&sql, r ? ", (" : "(");
+		for (c = 0; c < cols; c++)
+			bt_buf_puts(&sql, c ? ", ?" : "?");
+		bt_buf_puts(&sql, ")");
+	}
+	rc = bt_store_prepare(s, st, sql.ptr);
+	bt_buf_free(&sql);
+	return rc;
+}
+
 static int writer_start(struct writer *w, struct bt_store *s, struct task_state *ts,
                         const struct bt_harness_opts *o, int64_t run_id, size_t task_index,
                         size_t ntasks)
 {
-	int rc;
+	int rc = 0;
 
 	memset(w, 0, sizeof(*w));
 	w->s = s;
@@ -638,42 +712,29 @@ static int writer_start(struct writer *w, struct bt_store *s, struct task_state 
 	w->started = w->last_commit = bt_monotonic();
 	w->done = ts->n - ts->n_left; /* a resumed task starts with what it had */
 	if (!o->no_samples) {
-		rc = bt_store_prepare(s, &w->ins,
-		                      "INSERT INTO samples (task_id, idx, example_id, prediction, "
-		                      "target, correct, score, latency, error, detail, input) "
-		                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-		if (!rc) {
-			struct bt_buf sql = BT_BUF_INIT;
-			int r;
-			bt_buf_puts(
-			        &sql,
-			        "INSERT INTO samples (task_id, idx, example_id, prediction, "
-			        "target, correct, score, latency, error, detail, input) VALUES ");
-			for (r = 0; r < ROWS_PER_INSERT; r++)
-				bt_buf_puts(&sql, r ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-				                    : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-			rc = bt_store_prepare(s, &w->ins_many, sql.ptr);
-			bt_buf_free(&sql);
-		}
-		if (rc) {
-			sqlite3_finalize(w->ins);
-			return rc;
-		}
+		rc = prepare_insert(s, &w->ins, SAMPLE_COLUMNS, SAMPLE_COLS, 1);
+		if (!rc)
+			rc = prepare_insert(s, &w->ins_many, SAMPLE_COLUMNS, SAMPLE_COLS,
+			                    ROWS_PER_INSERT);
+		if (!rc)
+			rc = prepare_insert(s, &w->ins_lean, SAMPLE_LEAN_COLUMNS, SAMPLE_LEAN_COLS,
+			                    ROWS_PER_INSERT);
 	}
-	rc = bt_store_prepare(s, &w->beat,
-	                      "UPDATE runs SET heartbeat_at = ?, progress_done = ?, "
-	                      "progress_total = ? WHERE id = ?");
+	if (!rc)
+		rc = bt_store_prepare(s, &w->beat,
+		                      "UPDATE runs SET heartbeat_at = ?, progress_done = ?, "
+		                      "progress_total = ? WHERE id = ?");
 	if (rc) {
-		sqlite3_finalize(w->ins);
-		sqlite3_finalize(w->ins_many);
+		writer_finalize(w);
 		return rc;
 	}
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
+	if (!o->no_samples)
+		w->ck = bt_checkpointer_start(s);
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
-		sqlite3_finalize(w->ins);
-		sqlite3_finalize(w->ins_many);
-		sqlite3_finalize(w->beat);
+		bt_checkpointer_stop(w->ck);
+		writer_finalize(w);
 		return bt_error_set(BT_ERROR, "cannot start the sample writer thread");
 	}
 	return 0;
@@ -698,9 +759,8 @@ static int writer_finish(struct writer *w)
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
-	sqlite3_finalize(w->ins);
-	sqlite3_finalize(w->ins_many);
-	sqlite3_finalize(w->beat);
+	bt_checkpointer_stop(w->ck);
+	writer_finalize(w);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
 	free(w->q);
@@ -918,36 +978,61 @@ static void predict_all(struct run_ctx *rc, struct task_state *ts, struct bt_ins
 	}
 }
 
-static int store_metrics(struct run_ctx *rc, struct task_state *ts, double wall)
+/* A task's metrics, computed from its outcomes alone (no database needed). */
+struct task_metrics {
+	struct bt_metric_value *vals;
+	size_t n;
+	int64_t *confusion;
+};
+
+/*
+ * The task's metrics into m.  The writer may still be reading ts->o (for
+ * each sample's correct and score), so the scores and wall time go into a
+ * copy: what a sample stores must not depend on when it was written.
+ */
+static int compute_metrics(struct task_state *ts, double wall, struct task_metrics *m)
 {
 	const struct bt_task_spec *spec = ts->task.spec;
 	const char *const *names = (const char *const *)spec->metrics;
-	size_t nnames = spec->n_metrics, nout = 0, i;
-	struct bt_metric_value *vals = NULL;
-	int64_t *confusion = NULL;
+	size_t nnames = spec->n_metrics;
+	struct bt_outcomes o = ts->o;
+
+	if (!nnames)
+		names = bt_metrics_defaults(ts->task.info.type, &nnames);
+	o.scores = ts->has_scores ? ts->scores : NULL;
+	o.wall_seconds = wall;
+	return bt_metrics_compute(&o, names, nnames, &ts->mopts, &m->vals, &m->n,
+	                          ts->task.info.type == BENCHTOP_TASK_CLASSIFICATION ? &m->confusion
+	                                                                             : NULL);
+}
+
+static void task_metrics_release(struct task_metrics *m)
+{
+	free(m->vals);
+	free(m->confusion);
+	memset(m, 0, sizeof(*m));
+}
+
+static int store_metrics(struct run_ctx *rc, struct task_state *ts, const struct task_metrics *m)
+{
+	const struct bt_task_spec *spec = ts->task.spec;
+	const struct bt_metric_value *vals = m->vals;
+	const int64_t *confusion = m->confusion;
+	size_t nout = m->n, i;
 	char *conf_json = NULL;
 	sqlite3_stmt *st;
 	int r;
 
-	if (!nnames)
-		names = bt_metrics_defaults(ts->task.info.type, &nnames);
-	ts->o.scores = ts->has_scores ? ts->scores : NULL;
-	ts->o.wall_seconds = wall;
-	r = bt_metrics_compute(&ts->o, names, nnames, &ts->mopts, &vals, &nout,
-	                       ts->task.info.type == BENCHTOP_TASK_CLASSIFICATION ? &confusion
-	                                                                          : NULL);
-	if (r)
-		return r;
 	if (confusion) {
-		json_t *m = json_array();
+		json_t *mat = json_array();
 		for (size_t a = 0; a < ts->k; a++) {
 			json_t *row = json_array();
 			for (size_t b = 0; b < ts->k; b++)
 				json_array_append_new(row, json_integer(confusion[a * ts->k + b]));
-			json_array_append_new(m, row);
+			json_array_append_new(mat, row);
 		}
-		conf_json = json_dumps(m, JSON_COMPACT);
-		json_decref(m);
+		conf_json = json_dumps(mat, JSON_COMPACT);
+		json_decref(mat);
 	}
 	r = bt_store_begin(rc->s);
 	if (r)
@@ -982,8 +1067,6 @@ static int store_metrics(struct run_ctx *rc, struct task_state *ts, double wall)
 	else
 		bt_store_rollback(rc->s);
 out:
-	free(vals);
-	free(confusion);
 	free(conf_json);
 	return r;
 }
@@ -1192,7 +1275,8 @@ static int run_task(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t
                     struct executor *ex)
 {
 	struct writer w;
-	int r;
+	struct task_metrics m = {0};
+	int r, mr = 0, computed = 0;
 	double t0;
 
 	outcomes_init(ts, rc->nthreads);
@@ -1217,6 +1301,17 @@ static int run_task(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t
 		goto out;
 	t0 = bt_monotonic();
 	predict_all(rc, ts, ex->inst, ex->ninst, ex->pool, &w);
+	/*
+	 * The metrics need the outcomes, not the stored samples: compute them
+	 * while the writer drains its queue (the bootstrap and the writer then
+	 * share the cores instead of taking turns).  Throughput is examples
+	 * per second of predicting, storing excluded.  No progress report
+	 * here: the writer thread reports until it is finished.
+	 */
+	if (!rc->too_many_errors && !cancelled(rc->o)) {
+		mr = compute_metrics(ts, bt_monotonic() - t0, &m);
+		computed = 1;
+	}
 	r = writer_finish(&w);
 	if (r)
 		goto out;
@@ -1235,10 +1330,15 @@ static int run_task(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t
 		goto out;
 	}
 	progress_phase(rc, ts, ti, nt, BT_PHASE_METRICS);
-	r = store_metrics(rc, ts, bt_monotonic() - t0);
+	r = computed ? mr
+	             : bt_error_set(BT_ERROR, "metrics of task '%s' were not computed",
+	                            ts->task.spec->name);
+	if (!r)
+		r = store_metrics(rc, ts, &m);
 	if (!r)
 		progress_phase(rc, ts, ti, nt, BT_PHASE_DONE);
 out:
+	task_metrics_release(&m);
 	executor_stop(ex);
 	return r;
 }
@@ -1455,6 +1555,49 @@ static void metric_opts(struct task_state *ts, const struct bt_harness_opts *o, 
 	ts->mopts.threads = nthreads;
 }
 
+/*
+ * The suite hash reads every data file again, so it runs on a thread of
+ * its own while the main thread parses them (the parser leaves a core
+ * idle for most of that time).
+ */
+struct suite_hasher {
+	pthread_t thread;
+	const struct bt_suite *suite;
+	char hash[65];
+	int rc, started;
+	char msg[1024];
+};
+
+static void *hasher_main(void *arg)
+{
+	struct suite_hasher *h = arg;
+
+	h->rc = bt_suite_hash(h->suite, h->hash);
+	if (h->rc)
+		snprintf(h->msg, sizeof(h->msg), "%s", bt_error_last());
+	return NULL;
+}
+
+static void hasher_start(struct suite_hasher *h, const struct bt_suite *suite)
+{
+	memset(h, 0, sizeof(*h));
+	h->suite = suite;
+	h->started = pthread_create(&h->thread, NULL, hasher_main, h) == 0;
+}
+
+/* The hash in out[65]; hashes here when the thread could not start. */
+static int hasher_finish(struct suite_hasher *h, char out[65])
+{
+	if (!h->started)
+		return bt_suite_hash(h->suite, out);
+	pthread_join(h->thread, NULL);
+	h->started = 0;
+	if (h->rc)
+		return bt_error_set(h->rc, "%s", h->msg);
+	memcpy(out, h->hash, sizeof(h->hash));
+	return 0;
+}
+
 int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
                    struct bt_harness_result *out)
 {
@@ -1465,6 +1608,7 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 	struct run_ctx rc;
 	struct bt_task_opts topts;
 	struct executor first = {0};
+	struct suite_hasher hasher = {0};
 	struct beat beat = {0};
 	struct bt_lock *lock = NULL;
 	size_t *sel = NULL, nsel = 0, i, prepared = 0;
@@ -1502,6 +1646,7 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 	r = select_tasks(suite, o, &sel, &nsel);
 	if (r)
 		goto out;
+	hasher_start(&hasher, suite);
 	memset(&topts, 0, sizeof(topts));
 	topts.limit = o->limit;
 	topts.shard_index = o->shard_index;
@@ -1563,7 +1708,7 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 		if (r)
 			goto out;
 	}
-	r = bt_suite_hash(suite, hash);
+	r = hasher_finish(&hasher, hash);
 	if (r)
 		goto out;
 	r = bt_git_capture(&git, o->cwd);
@@ -1671,6 +1816,8 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 		r = bt_error_set(code, "%s", reason);
 	}
 out:
+	if (hasher.started)
+		pthread_join(hasher.thread, NULL);
 	executor_stop(&first);
 	bt_lock_release(lock);
 	if (rc.plugin)
@@ -1764,8 +1911,13 @@ int bt_harness_recompute(struct bt_store *s, int64_t run_id, const struct bt_fet
 		/* Throughput over the time spent predicting: the shards' wall clocks are gone. */
 		for (i = 0; !r && i < ts.n; i++)
 			wall += ts.latency[i];
-		if (!r)
-			r = store_metrics(&rc, &ts, wall);
+		if (!r) {
+			struct task_metrics m = {0};
+			r = compute_metrics(&ts, wall, &m);
+			if (!r)
+				r = store_metrics(&rc, &ts, &m);
+			task_metrics_release(&m);
+		}
 		outcomes_release(&ts);
 		bt_task_release(&ts.task);
 	}

@@ -10,6 +10,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -384,6 +386,115 @@ int bt_store_step_done(struct bt_store *s, sqlite3_stmt *st, const char *what)
 	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
 		return 0;
 	return bt_store_error(s, rc, what);
+}
+
+/* --- background checkpoints ---------------------------------------------- */
+
+/* SQLite's own threshold (SQLITE_DEFAULT_WAL_AUTOCHECKPOINT), kept as is. */
+#define CHECKPOINT_PAGES 1000
+
+struct bt_checkpointer {
+	struct bt_store *writer;
+	sqlite3 *db; /* the thread's own connection */
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int wanted, stop;
+	int asked_at; /* WAL pages when a checkpoint was last asked for */
+};
+
+/* Called by SQLite in the writer's thread after each commit. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct bt_checkpointer *c = arg;
+
+	(void)db;
+	(void)name;
+	/*
+	 * The WAL only starts over once a checkpoint has caught up, so its
+	 * length keeps growing while one runs: ask again only when it grew
+	 * by another threshold (or started over), not after every commit.
+	 */
+	if (pages < c->asked_at)
+		c->asked_at = 0;
+	if (pages - c->asked_at >= CHECKPOINT_PAGES) {
+		c->asked_at = pages;
+		pthread_mutex_lock(&c->mu);
+		c->wanted = 1;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+	}
+	return SQLITE_OK;
+}
+
+static void *checkpointer_main(void *arg)
+{
+	struct bt_checkpointer *c = arg;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->wanted && !c->stop)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->stop)
+			break;
+		c->wanted = 0;
+		pthread_mutex_unlock(&c->mu);
+		/* BUSY (another checkpoint under way) is fine: the next commit asks again. */
+		sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+struct bt_checkpointer *bt_checkpointer_start(struct bt_store *s)
+{
+	struct bt_checkpointer *c;
+
+	if (!s || !s->db || sqlite3_db_readonly(s->db, "main") != 0)
+		return NULL;
+	c = bt_xcalloc(1, sizeof(*c));
+	c->writer = s;
+	/*
+	 * A connection that has read nothing does not know the file is in WAL
+	 * mode, and its checkpoints would silently do nothing: read first.
+	 */
+	if (sqlite3_open_v2(s->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	            SQLITE_OK ||
+	    sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) !=
+	            SQLITE_OK) {
+		sqlite3_close_v2(c->db);
+		free(c);
+		return NULL;
+	}
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	if (pthread_create(&c->thread, NULL, checkpointer_main, c) != 0) {
+		pthread_mutex_destroy(&c->mu);
+		pthread_cond_destroy(&c->cv);
+		sqlite3_close_v2(c->db);
+		free(c);
+		return NULL;
+	}
+	/* Replaces the hook sqlite3_wal_autocheckpoint() installed. */
+	sqlite3_wal_hook(s->db, wal_hook, c);
+	return c;
+}
+
+void bt_checkpointer_stop(struct bt_checkpointer *c)
+{
+	if (!c)
+		return;
+	sqlite3_wal_autocheckpoint(c->writer->db, CHECKPOINT_PAGES);
+	pthread_mutex_lock(&c->mu);
+	c->stop = 1;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->thread, NULL);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	sqlite3_close_v2(c->db);
+	free(c);
 }
 
 static struct bt_sqlval *push(struct bt_sqlargs *a, enum bt_sqltype type)

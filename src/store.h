@@ -83,6 +83,25 @@ int bt_store_error(struct bt_store *s, int rc, const char *what);
 int bt_store_step_done(struct bt_store *s, sqlite3_stmt *st, const char *what);
 
 /*
+ * Checkpoint the WAL from a thread of its own while `s` writes in bulk.
+ *
+ * Without it, the commit that takes the WAL past 1,000 pages copies them
+ * into the database file before it returns, so a bulk writer stops every
+ * few thousand rows to do I/O another core could do.  While a
+ * checkpointer runs, `s` does no automatic checkpoints; the thread, on a
+ * connection of its own, runs a PASSIVE checkpoint (which never blocks
+ * writers or readers) whenever a commit leaves the WAL that long.
+ * bt_checkpointer_stop() restores SQLite's automatic checkpoints.
+ *
+ * Starting never fails: NULL (when the thread or its connection cannot
+ * start) leaves the automatic checkpoints in place, and stopping NULL does
+ * nothing.  `s` must stay open until the checkpointer is stopped.
+ */
+struct bt_checkpointer;
+struct bt_checkpointer *bt_checkpointer_start(struct bt_store *s);
+void bt_checkpointer_stop(struct bt_checkpointer *c);
+
+/*
  * Typed SQL arguments, produced by filter compilation and bound by the
  * store, so user text never becomes part of a statement.
  */

@@ -18,6 +18,9 @@
 #include <jansson.h>
 #include <locale.h>
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -186,48 +189,88 @@ static int need_col(const struct prep *P, const struct view *v, const char *name
 
 /* --- id sets ---------------------------------------------------------------------------- */
 
-struct idset {
-	const char **ids;
-	size_t *rows;
-	size_t cap;
+/*
+ * An open-addressing set of strings with the row each came from.  A slot
+ * keeps 32 bits of the id's hash, so a probe compares strings only when
+ * those match.  The table is split into 2^part_bits parts chosen by the
+ * hash's top bits, each probed on its own: threads that insert only the
+ * ids of their own part fill one set without locks (collect_ids).
+ * Rows fit 32 bits: data is at most 4 GiB and a record takes two bytes.
+ */
+struct idslot {
+	const char *id;
+	uint32_t tag, row;
 };
+
+struct idset {
+	struct idslot *slot;
+	size_t part_cap; /* slots per part, a power of two */
+	unsigned part_bits;
+};
+
+static uint64_t id_hash(const char *id)
+{
+	return fnv1a(id, strlen(id), FNV_OFFSET);
+}
+
+static unsigned id_part(const struct idset *s, uint64_t h)
+{
+	return s->part_bits ? (unsigned)(h >> (64 - s->part_bits)) : 0;
+}
+
+static void idset_init_parts(struct idset *s, size_t n, unsigned part_bits)
+{
+	size_t per = (n * 2) >> part_bits;
+
+	s->part_bits = part_bits;
+	s->part_cap = 16;
+	while (s->part_cap < per)
+		s->part_cap *= 2;
+	s->slot = bt_xcalloc(s->part_cap << part_bits, sizeof(*s->slot));
+}
 
 static void idset_init(struct idset *s, size_t n)
 {
-	s->cap = 16;
-	while (s->cap < n * 2)
-		s->cap *= 2;
-	s->ids = bt_xcalloc(s->cap, sizeof(*s->ids));
-	s->rows = bt_xcalloc(s->cap, sizeof(*s->rows));
+	idset_init_parts(s, n, 0);
 }
 
-/* Insert; returns the row already holding `id`, or (size_t)-1 when new. */
+/* Insert `id` of hash h; returns the row already holding it, or (size_t)-1 when new. */
+static size_t idset_put_h(struct idset *s, const char *id, uint64_t h, size_t row)
+{
+	struct idslot *part = s->slot + ((size_t)id_part(s, h) * s->part_cap);
+	size_t mask = s->part_cap - 1, j = (size_t)h & mask;
+	uint32_t tag = (uint32_t)(h >> 32);
+
+	for (; part[j].id; j = (j + 1) & mask)
+		if (part[j].tag == tag && strcmp(part[j].id, id) == 0)
+			return part[j].row;
+	part[j].id = id;
+	part[j].tag = tag;
+	part[j].row = (uint32_t)row;
+	return (size_t)-1;
+}
+
 static size_t idset_put(struct idset *s, const char *id, size_t row)
 {
-	size_t j = fnv1a(id, strlen(id), FNV_OFFSET) & (s->cap - 1);
-
-	for (; s->ids[j]; j = (j + 1) & (s->cap - 1))
-		if (strcmp(s->ids[j], id) == 0)
-			return s->rows[j];
-	s->ids[j] = id;
-	s->rows[j] = row;
-	return (size_t)-1;
+	return idset_put_h(s, id, id_hash(id), row);
 }
 
 static int idset_has(const struct idset *s, const char *id)
 {
-	size_t j = fnv1a(id, strlen(id), FNV_OFFSET) & (s->cap - 1);
+	uint64_t h = id_hash(id);
+	const struct idslot *part = s->slot + ((size_t)id_part(s, h) * s->part_cap);
+	size_t mask = s->part_cap - 1, j = (size_t)h & mask;
+	uint32_t tag = (uint32_t)(h >> 32);
 
-	for (; s->ids[j]; j = (j + 1) & (s->cap - 1))
-		if (strcmp(s->ids[j], id) == 0)
+	for (; part[j].id; j = (j + 1) & mask)
+		if (part[j].tag == tag && strcmp(part[j].id, id) == 0)
 			return 1;
 	return 0;
 }
 
 static void idset_free(struct idset *s)
 {
-	free(s->ids);
-	free(s->rows);
+	free(s->slot);
 }
 
 /* --- reading the data ------------------------------------------------------------------- */
@@ -450,31 +493,76 @@ static const char *example_id(struct bt_task *t, const struct view *v, size_t ro
 	return NULL;
 }
 
-/* Ids of a whole view, checked for duplicates; ids[i] for row i. */
+/* Below this many ids one thread fills the set: threads would cost more. */
+#define PARALLEL_IDS 65536
+
+/*
+ * Ids of a whole view, checked for duplicates; ids[i] for row i.  With
+ * several threads each fills its own part of the set; a duplicate lies
+ * within one part, so the earliest over all parts is the one a single
+ * pass would have found, whatever the thread count.
+ */
 static int collect_ids(struct bt_task *t, const struct view *v, const char ***out,
                        struct idset *set)
 {
-	const char **ids = bt_xcalloc(v->split->n ? v->split->n : 1, sizeof(*ids));
-	size_t i, prev;
-	int err;
+	size_t n = v->split->n, i, dup = SIZE_MAX, dup_prev = 0;
+	const char **ids = bt_xcalloc(n ? n : 1, sizeof(*ids));
+	uint64_t *h;
+	unsigned bits = 0;
+	int err, nthreads = 1;
 
-	idset_init(set, v->split->n);
-	for (i = 0; i < v->split->n; i++) {
+	for (i = 0; i < n; i++) {
 		ids[i] = example_id(t, v, i, &err);
 		if (err) {
 			free(ids);
 			return err;
 		}
-		prev = idset_put(set, ids[i], i);
-		if (prev != (size_t)-1) {
-			char sb[64];
-			uint32_t l, c;
-			bt_split_pos(v->split, prev, v->id_col, &l, &c);
-			err = data_error(v, i, v->id_col, "duplicate id '%s' (first on line %u)",
-			                 short_text(ids[i], sb), l);
-			free(ids);
-			return err;
+	}
+#ifdef _OPENMP
+	if (n >= PARALLEL_IDS)
+		nthreads = omp_get_max_threads();
+#endif
+	while (nthreads > 1 && (1 << (bits + 1)) <= nthreads && bits < 6)
+		bits++;
+	nthreads = 1 << bits;
+	idset_init_parts(set, n, bits);
+	h = bt_xmalloc((n ? n : 1) * sizeof(*h));
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1)
+	{
+		size_t k, my_dup = SIZE_MAX, my_prev = 0;
+		unsigned me = 0;
+#ifdef _OPENMP
+		me = (unsigned)omp_get_thread_num();
+#endif
+#pragma omp for schedule(static)
+		for (k = 0; k < n; k++)
+			h[k] = id_hash(ids[k]);
+		for (k = 0; k < n; k++) {
+			size_t prev;
+			if (id_part(set, h[k]) != me)
+				continue;
+			prev = idset_put_h(set, ids[k], h[k], k);
+			if (prev != (size_t)-1) {
+				my_dup = k;
+				my_prev = prev;
+				break;
+			}
 		}
+#pragma omp critical(collect_ids)
+		if (my_dup < dup) {
+			dup = my_dup;
+			dup_prev = my_prev;
+		}
+	}
+	free(h);
+	if (dup != SIZE_MAX) {
+		char sb[64];
+		uint32_t l, c;
+		bt_split_pos(v->split, dup_prev, v->id_col, &l, &c);
+		err = data_error(v, dup, v->id_col, "duplicate id '%s' (first on line %u)",
+		                 short_text(ids[dup], sb), l);
+		free(ids);
+		return err;
 	}
 	*out = ids;
 	return 0;
@@ -668,6 +756,17 @@ static const char *label_text(const struct view *v, size_t row, int *err)
 	return NULL;
 }
 
+static int64_t label_index(const struct bt_task *t, const char *l)
+{
+	size_t i;
+
+	/* labels are few; a scan is plenty (declared labels are not sorted) */
+	for (i = 0; i < t->n_labels; i++)
+		if (strcmp(t->labels[i], l) == 0)
+			return (int64_t)i;
+	return -1;
+}
+
 /* The label set: declared, else the sorted unique labels of test and train. */
 static int collect_labels(struct prep *P)
 {
@@ -695,7 +794,9 @@ static int collect_labels(struct prep *P)
 					idset_free(&seen);
 					return err;
 				}
-				if (!idset_has(&seen, l)) {
+				/* a few labels: comparing beats hashing (label_index scans too) */
+				if (t->n_labels <= 8 ? label_index(t, l) < 0
+				                     : !idset_has(&seen, l)) {
 					idset_free(&seen);
 					return data_error(
 					        vs[pass], i, vs[pass]->target_col,
@@ -721,11 +822,11 @@ static int collect_labels(struct prep *P)
 			}
 			if (idset_has(&seen, l))
 				continue;
-			if (n * 2 >= seen.cap) {
+			if (n * 2 >= seen.part_cap) {
 				/* grow the set */
 				struct idset bigger;
 				size_t j;
-				idset_init(&bigger, seen.cap);
+				idset_init(&bigger, seen.part_cap);
 				for (j = 0; j < n; j++)
 					idset_put(&bigger, list[j], j);
 				idset_free(&seen);
@@ -748,17 +849,6 @@ static int collect_labels(struct prep *P)
 	t->n_labels = n;
 	qsort(t->labels, n, sizeof(*t->labels), numeric ? label_cmp_num : label_cmp_text);
 	return 0;
-}
-
-static int64_t label_index(const struct bt_task *t, const char *l)
-{
-	size_t i;
-
-	/* labels are few; a scan is plenty (declared labels are not sorted) */
-	for (i = 0; i < t->n_labels; i++)
-		if (strcmp(t->labels[i], l) == 0)
-			return (int64_t)i;
-	return -1;
 }
 
 /* The target of row `row` of view `v` into *tg. */

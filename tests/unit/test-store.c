@@ -340,3 +340,75 @@ Test(store, the_default_path_is_in_the_work_tree_or_xdg_data_home)
 	free(plain);
 	free(xdg);
 }
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/*
+ * A bulk writer's commits leave the copying of WAL pages into the database
+ * to the checkpointer's thread: the database file grows while the writer,
+ * whose own automatic checkpoints are off, only appends to the WAL.
+ * Stopping it gives the writer SQLite's automatic checkpoints back.
+ */
+Test(store, a_checkpointer_copies_the_wal_into_the_database_meanwhile)
+{
+	char *path = bt_path_join(dir, "ck.db");
+	struct bt_store *s;
+	struct bt_checkpointer *c;
+	sqlite3_stmt *st;
+	off_t before, after;
+	int i, j, waited;
+
+	cr_assert_eq(bt_store_open(&s, path, BT_STORE_CREATE), 0, "%s", bt_error_last());
+	cr_assert_eq(sqlite3_exec(bt_store_handle(s), "CREATE TABLE blob_rows (b BLOB)", NULL, NULL,
+	                          NULL),
+	             SQLITE_OK);
+	cr_assert_eq(sqlite3_wal_checkpoint_v2(bt_store_handle(s), NULL, SQLITE_CHECKPOINT_TRUNCATE,
+	                                       NULL, NULL),
+	             SQLITE_OK);
+	before = file_size(path);
+	c = bt_checkpointer_start(s);
+	cr_assert_not_null(c, "the checkpointer did not start");
+	cr_assert_eq(bt_store_prepare(s, &st, "INSERT INTO blob_rows VALUES (zeroblob(3000))"), 0);
+	/* 3,000 pages of about 4 KiB in 60 commits: three times the threshold */
+	for (i = 0; i < 60; i++) {
+		cr_assert_eq(bt_store_begin(s), 0, "%s", bt_error_last());
+		for (j = 0; j < 50; j++) {
+			cr_assert_eq(bt_store_step_done(s, st, "insert"), 0, "%s", bt_error_last());
+			sqlite3_reset(st);
+		}
+		cr_assert_eq(bt_store_commit(s), 0, "%s", bt_error_last());
+	}
+	for (waited = 0; waited < 200; waited++) {
+		after = file_size(path);
+		if (after - before > (off_t)4 << 20)
+			break;
+		usleep(50 * 1000);
+	}
+	cr_expect_gt(after - before, (off_t)4 << 20,
+	             "the database grew by %lld bytes: nothing was checkpointed",
+	             (long long)(after - before));
+	bt_checkpointer_stop(c);
+	bt_checkpointer_stop(NULL);
+	sqlite3_finalize(st);
+	cr_expect_eq(query_int(path, "SELECT count(*) FROM blob_rows"), 3000);
+	bt_store_close(s);
+	free(path);
+}
+
+Test(store, no_checkpointer_for_a_read_only_store)
+{
+	char *path = bt_path_join(dir, "ro.db");
+	struct bt_store *s;
+
+	cr_assert_eq(bt_store_open(&s, path, BT_STORE_CREATE), 0, "%s", bt_error_last());
+	bt_store_close(s);
+	cr_assert_eq(bt_store_open(&s, path, BT_STORE_READONLY), 0, "%s", bt_error_last());
+	cr_expect_null(bt_checkpointer_start(s));
+	bt_store_close(s);
+	free(path);
+}

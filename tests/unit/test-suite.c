@@ -8,6 +8,9 @@
 
 #include <criterion/criterion.h>
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -657,6 +660,61 @@ Test(suite, uses_row_numbers_as_ids_without_an_id_field)
 	cr_assert_str_eq(t.test[1].text, "b");
 	bt_task_release(&t);
 	bt_suite_free(s);
+	free(p);
+}
+
+/*
+ * Ids of large splits are checked by several threads, each filling its own
+ * part of one set: the duplicate reported must be the first in file order
+ * (and its first occurrence), as a single pass finds it, with any number
+ * of threads.  Rows 70,001 and 90,001 repeat the ids of rows 5 and 3.
+ */
+Test(suite, reports_the_first_duplicate_id_of_a_large_split_whatever_the_threads)
+{
+	struct bt_buf b = BT_BUF_INIT;
+	struct bt_suite *s;
+	struct bt_task t;
+	char *p, *want;
+	size_t i;
+	int threads;
+
+	bt_buf_puts(&b, "id,x,y\n");
+	for (i = 1; i <= 100000; i++) {
+		const char *id = i == 70001 ? "r5" : i == 90001 ? "r3" : NULL;
+		if (id)
+			bt_buf_printf(&b, "%s,%zu,%zu\n", id, i, i % 2);
+		else
+			bt_buf_printf(&b, "r%zu,%zu,%zu\n", i, i, i % 2);
+	}
+	p = write_file("d/big.csv", b.ptr);
+	s = load_text("name: big\ntasks:\n  - name: t\n    type: regression\n"
+	              "    data: {test: d/big.csv}\n    target: y\n");
+	want = bt_xasprintf("%s:70002:1: duplicate id 'r5' (first on line 6)", p);
+	for (threads = 1; threads <= 4; threads++) {
+#ifdef _OPENMP
+		omp_set_num_threads(threads);
+#endif
+		cr_assert_neq(bt_task_prepare(&t, s, 0, NULL), 0, "no error with %d threads",
+		              threads);
+		cr_expect_str_eq(bt_error_last(), want, "with %d threads", threads);
+	}
+#ifdef _OPENMP
+	omp_set_num_threads(omp_get_num_procs());
+#endif
+	/* without the duplicates, every id is found again in the set */
+	bt_buf_free(&b);
+	bt_buf_puts(&b, "id,x,y\n");
+	for (i = 1; i <= 100000; i++)
+		bt_buf_printf(&b, "r%zu,%zu,%zu\n", i, i, i % 2);
+	free(p);
+	p = write_file("d/big.csv", b.ptr);
+	prepare(&t, s, "t", NULL);
+	cr_assert_eq(t.n_test, 100000);
+	cr_expect_str_eq(t.test[99999].id, "r100000");
+	bt_task_release(&t);
+	bt_suite_free(s);
+	bt_buf_free(&b);
+	free(want);
 	free(p);
 }
 
