@@ -244,7 +244,7 @@ size_t bt_cli_fetch_progress_end(struct bt_cli_fetch_progress *p, int summary)
  * is downloaded.  The refs point into *suite, which the caller frees.
  */
 static int suite_refs(const char *path, struct bt_suite **suite, struct bt_fetch_ref **refs,
-		      size_t *n)
+                      size_t *n)
 {
 	size_t i;
 	int rc = bt_suite_load(suite, path);

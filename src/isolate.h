@@ -50,7 +50,7 @@ int bt_pool_start(struct bt_pool **out, const struct bt_pool_opts *o, int lanes)
  * predict call's time in the worker.
  */
 typedef void (*bt_pool_cb)(void *payload, size_t i, const struct benchtop_prediction *p,
-			   const char *error, double latency);
+                           const char *error, double latency);
 
 /*
  * Predict ex[0..n) on lane `lane` (one thread per lane), calling `cb` for
@@ -58,7 +58,7 @@ typedef void (*bt_pool_cb)(void *payload, size_t i, const struct benchtop_predic
  * itself failed (a worker that cannot even start).
  */
 int bt_pool_predict(struct bt_pool *pool, int lane, const struct benchtop_example *ex, size_t n,
-		    bt_pool_cb cb, void *payload);
+                    bt_pool_cb cb, void *payload);
 
 /* Stop every worker and free the pool. */
 void bt_pool_stop(struct bt_pool *pool);

@@ -174,15 +174,17 @@ int bt_series_inserter_new(struct bt_series_inserter **out, struct bt_store *s)
 
 	*out = NULL;
 	ins->store = s;
-	bt_buf_puts(&sql, "INSERT OR REPLACE INTO series (run_id, key, step, value, wall_time) VALUES ");
+	bt_buf_puts(&sql,
+	            "INSERT OR REPLACE INTO series (run_id, key, step, value, wall_time) VALUES ");
 	for (i = 0; i < ROWS; i++)
 		bt_buf_puts(&sql, i ? ",(?,?,?,?,?)" : "(?,?,?,?,?)");
 	rc = bt_store_prepare(s, &ins->many, sql.ptr);
 	bt_buf_free(&sql);
 	if (!rc)
-		rc = bt_store_prepare(s, &ins->one,
-		                      "INSERT OR REPLACE INTO series (run_id, key, step, value, wall_time) "
-		                      "VALUES (?,?,?,?,?)");
+		rc = bt_store_prepare(
+		        s, &ins->one,
+		        "INSERT OR REPLACE INTO series (run_id, key, step, value, wall_time) "
+		        "VALUES (?,?,?,?,?)");
 	if (!rc)
 		rc = bt_store_prepare(s, &ins->last_step,
 		                      "SELECT max(step) FROM series WHERE run_id = ? AND key = ?");
