@@ -1266,11 +1266,16 @@ static void jchunk_free(struct jchunk *c)
 static size_t first_record_width(const char *start, const char *end)
 {
 	struct jchunk c;
+	const char *p = start, *nl;
 	size_t w;
 
+	/* Only the first record's line: a parse checks the UTF-8 of all it is given. */
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	nl = memchr(p, '\n', (size_t)(end - p));
 	memset(&c, 0, sizeof(c));
 	c.start = start;
-	c.end = end;
+	c.end = nl ? nl + 1 : end;
 	c.limit = 1;
 	jchunk_widen(&c, 4);
 	c.seen_cap = c.stride;
@@ -1342,9 +1347,10 @@ static int jsonl_read(struct bt_split *out, const char *buf, size_t len, size_t 
 		total_cap += ch[k].cap;
 	}
 	stride = first_record_width(start, end);
-	shared_vals = bt_xmalloc((total_cap ? total_cap : 1) * stride * sizeof(*shared_vals));
-	shared_cols = bt_xmalloc((total_cap ? total_cap : 1) * stride * sizeof(*shared_cols));
-	shared_lines = bt_xmalloc((total_cap ? total_cap : 1) * sizeof(*shared_lines));
+	/* mapped by the chunks' threads, each its own slice (below) */
+	shared_vals = bt_xmalloc_lazy((total_cap ? total_cap : 1) * stride * sizeof(*shared_vals));
+	shared_cols = bt_xmalloc_lazy((total_cap ? total_cap : 1) * stride * sizeof(*shared_cols));
+	shared_lines = bt_xmalloc_lazy((total_cap ? total_cap : 1) * sizeof(*shared_lines));
 	for (k = 0; k < nch; k++) {
 		ch[k].stride = stride;
 		ch[k].vals = shared_vals + base[k] * stride;
@@ -1355,8 +1361,12 @@ static int jsonl_read(struct bt_split *out, const char *buf, size_t len, size_t 
 		ch[k].order = bt_xcalloc(stride, sizeof(*ch[k].order));
 	}
 #pragma omp parallel for schedule(static, 1) num_threads((int)nch) if (nch > 1)
-	for (k = 0; k < nch; k++)
+	for (k = 0; k < nch; k++) {
+		bt_prefault(ch[k].vals, ch[k].cap * stride * sizeof(*ch[k].vals));
+		bt_prefault(ch[k].vcols, ch[k].cap * stride * sizeof(*ch[k].vcols));
+		bt_prefault(ch[k].lines, ch[k].cap * sizeof(*ch[k].lines));
 		jchunk_parse(&ch[k]);
+	}
 
 	for (k = 0; k < nch; k++) {
 		if (ch[k].err.code) {

@@ -23,6 +23,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -1555,6 +1556,13 @@ static void metric_opts(struct task_state *ts, const struct bt_harness_opts *o, 
 	ts->mopts.threads = nthreads;
 }
 
+/* Linux's SCHED_IDLE, which <sched.h> only names for _GNU_SOURCE. */
+#ifdef SCHED_IDLE
+#define BT_SCHED_IDLE SCHED_IDLE
+#else
+#define BT_SCHED_IDLE 5
+#endif
+
 /*
  * The suite hash reads every data file again, so it runs on a thread of
  * its own while the main thread parses them (the parser leaves a core
@@ -1571,6 +1579,10 @@ struct suite_hasher {
 static void *hasher_main(void *arg)
 {
 	struct suite_hasher *h = arg;
+	struct sched_param idle = {0};
+
+	/* Only on a core nothing else wants: the parse runs on all of them. */
+	pthread_setschedparam(pthread_self(), BT_SCHED_IDLE, &idle);
 
 	h->rc = bt_suite_hash(h->suite, h->hash);
 	if (h->rc)

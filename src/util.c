@@ -35,7 +35,7 @@ static void oom(size_t n)
  */
 #define PREFAULT_MIN (1u << 20)
 
-static void prefault(void *p, size_t n)
+void bt_prefault(void *p, size_t n)
 {
 #ifdef MADV_POPULATE_WRITE
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
@@ -55,7 +55,15 @@ void *bt_xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 	if (!p)
 		oom(n);
-	prefault(p, n);
+	bt_prefault(p, n);
+	return p;
+}
+
+void *bt_xmalloc_lazy(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom(n);
 	return p;
 }
 
@@ -64,7 +72,7 @@ void *bt_xcalloc(size_t nmemb, size_t size)
 	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
 	if (!p)
 		oom(nmemb * size);
-	prefault(p, nmemb * size);
+	bt_prefault(p, nmemb * size);
 	return p;
 }
 

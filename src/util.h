@@ -22,6 +22,14 @@
 void *bt_xmalloc(size_t n);
 void *bt_xcalloc(size_t nmemb, size_t size);
 void *bt_xrealloc(void *p, size_t n);
+/*
+ * Blocks of 1 MiB and more from bt_xmalloc/bt_xcalloc come with their
+ * pages mapped (see util.c).  bt_xmalloc_lazy leaves that to the caller,
+ * for a block that threads fill in parts: each calls bt_prefault on its
+ * own part, and the mapping happens on every core at once.
+ */
+void *bt_xmalloc_lazy(size_t n);
+void bt_prefault(void *p, size_t n);
 char *bt_xstrdup(const char *s);
 char *bt_xstrndup(const char *s, size_t n);
 char *bt_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
