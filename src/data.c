@@ -66,7 +66,7 @@ struct bt_arena_block {
 #define ARENA_FIRST (4u << 10)
 #define ARENA_MAX   (1u << 20)
 
-void *bt_arena_alloc(struct bt_arena *a, size_t n)
+static void *arena_alloc(struct bt_arena *a, size_t n, int lazy)
 {
 	struct bt_arena_block *b = a->head, *nb;
 	size_t cap;
@@ -82,7 +82,7 @@ void *bt_arena_alloc(struct bt_arena *a, size_t n)
 		if (n > cap / 4) {
 			/* A large piece gets a block of its own behind the current one,
 			 * which keeps its free space for the small pieces to come. */
-			nb = bt_xmalloc(sizeof(*nb) + n);
+			nb = lazy ? bt_xmalloc_lazy(sizeof(*nb) + n) : bt_xmalloc(sizeof(*nb) + n);
 			nb->cap = nb->used = n;
 			if (b) {
 				nb->next = b->next;
@@ -104,6 +104,16 @@ void *bt_arena_alloc(struct bt_arena *a, size_t n)
 	b->used += n;
 	a->used_total += n;
 	return p;
+}
+
+void *bt_arena_alloc(struct bt_arena *a, size_t n)
+{
+	return arena_alloc(a, n, 0);
+}
+
+void *bt_arena_alloc_lazy(struct bt_arena *a, size_t n)
+{
+	return arena_alloc(a, n, 1);
 }
 
 char *bt_arena_strndup(struct bt_arena *a, const char *s, size_t n)

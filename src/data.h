@@ -23,6 +23,12 @@ struct bt_arena {
 	size_t used_total;
 };
 void *bt_arena_alloc(struct bt_arena *a, size_t n); /* 8-byte aligned, never NULL */
+/*
+ * The same, but a large piece (a block of its own) is not mapped up front:
+ * for arrays that threads fill in parts, each mapping its part with
+ * bt_prefault() (util.h).
+ */
+void *bt_arena_alloc_lazy(struct bt_arena *a, size_t n);
 char *bt_arena_strndup(struct bt_arena *a, const char *s, size_t n);
 void bt_arena_free(struct bt_arena *a);
 

@@ -568,34 +568,59 @@ static int collect_ids(struct bt_task *t, const struct view *v, const char ***ou
 	return 0;
 }
 
-/* Fill one example's fields, features and text from row `row` of view `v`. */
-static void build_inputs(struct bt_task *t, const struct view *v, size_t row,
-                         struct benchtop_example *ex, struct benchtop_field *fields)
+/*
+ * The field of a view's only numeric input when that is one vector (the
+ * examples then point at it rather than copy it), else -1.
+ */
+static int lone_vector(const struct view *v)
 {
-	double *feat = NULL;
+	size_t f, nvec = 0, nnum = 0;
+	int vf = -1;
+
+	if (!v->nfeatures)
+		return -1;
+	for (f = 0; f < v->nfields; f++) {
+		if (v->fields[f].kind == K_VECTOR) {
+			nvec++;
+			vf = (int)f;
+		} else if (v->fields[f].kind == K_NUMBER) {
+			nnum++;
+		}
+	}
+	return nvec == 1 && nnum == 0 ? vf : -1;
+}
+
+/*
+ * Fill one example's fields, features and text from row `row` of view `v`
+ * (`lone` from lone_vector()).  Features are copied into `feat` (room for
+ * nfeatures), or into the arena when `feat` is NULL; but the arena is
+ * single-threaded, so without `may_alloc` a row that needs it is left
+ * without features and 1 returned, for the caller to redo.
+ */
+static int build_inputs(struct bt_task *t, const struct view *v, size_t row, int lone,
+                        struct benchtop_example *ex, struct benchtop_field *fields, double *feat,
+                        int may_alloc)
+{
 	size_t f, k = 0;
 
 	ex->fields = fields;
 	ex->n_fields = v->nfields;
 	ex->n_features = v->nfeatures;
-	/* one vector input and nothing else numeric: point at it rather than copy */
-	if (v->nfeatures && v->nfields >= 1) {
-		size_t nvec = 0, nnum = 0, vf = 0;
-		for (f = 0; f < v->nfields; f++) {
-			if (v->fields[f].kind == K_VECTOR) {
-				nvec++;
-				vf = f;
-			} else if (v->fields[f].kind == K_NUMBER) {
-				nnum++;
-			}
-		}
-		if (nvec == 1 && nnum == 0) {
-			const struct bt_value *x = bt_split_at(v->split, row, v->fields[vf].col);
+	if (v->nfeatures) {
+		if (lone >= 0) {
+			const struct bt_value *x = bt_split_at(v->split, row, v->fields[lone].col);
 			if (x->type == BENCHTOP_FIELD_VECTOR)
 				ex->features = x->vector;
 		}
-		if (!ex->features)
+		if (ex->features) {
+			feat = NULL;
+		} else if (!feat) {
+			if (!may_alloc)
+				return 1;
 			feat = bt_arena_alloc(&t->arena, v->nfeatures * sizeof(double));
+		}
+	} else {
+		feat = NULL;
 	}
 	for (f = 0; f < v->nfields; f++) {
 		const struct field *fd = &v->fields[f];
@@ -625,6 +650,7 @@ static void build_inputs(struct bt_task *t, const struct view *v, size_t row,
 	}
 	if (feat)
 		ex->features = feat;
+	return 0;
 }
 
 /*
@@ -950,6 +976,75 @@ static int build_choices(struct prep *P, const struct view *v, size_t row, const
 	return 0;
 }
 
+/* Below this many rows one thread builds the examples: threads would cost more. */
+#define PARALLEL_ROWS 65536
+
+/*
+ * The parallel build of build_examples(): each thread maps, zeroes and
+ * fills its own slice of the arrays.  Only for views whose rows need no
+ * arena (no choices, no lists) and whose errors a serial pass reports the
+ * same way: each thread stops at its first bad target, the earliest of
+ * those is built again on this thread for its message, and rows whose
+ * missing vector needs a copy of NaNs get it afterwards.
+ */
+static int build_examples_parallel(struct prep *P, const struct view *v, const char **ids,
+                                   const uint64_t *rows, size_t n, struct benchtop_example *ex,
+                                   struct benchtop_target *tg, int nthreads)
+{
+	struct bt_task *t = P->t;
+	size_t nf = v->nfields, nfeat = v->nfeatures, bad = SIZE_MAX, j;
+	int lone = lone_vector(v), redo = 0;
+	struct benchtop_field *fields =
+	        bt_arena_alloc_lazy(&t->arena, (n * nf > 0 ? n * nf : 1) * sizeof(*fields));
+	double *feats = lone < 0 && nfeat
+	                        ? bt_arena_alloc_lazy(&t->arena, n * nfeat * sizeof(double))
+	                        : NULL;
+
+#pragma omp parallel num_threads(nthreads) reduction(| : redo)
+	{
+		size_t lo = 0, hi = n, k, my_bad = SIZE_MAX;
+#ifdef _OPENMP
+		size_t me = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+		lo = n * me / nt;
+		hi = n * (me + 1) / nt;
+#endif
+		bt_prefault(ex + lo, (hi - lo) * sizeof(*ex));
+		memset(ex + lo, 0, (hi - lo) * sizeof(*ex));
+		if (tg) {
+			bt_prefault(tg + lo, (hi - lo) * sizeof(*tg));
+			memset(tg + lo, 0, (hi - lo) * sizeof(*tg));
+		}
+		bt_prefault(fields + lo * nf, (hi - lo) * nf * sizeof(*fields));
+		if (feats)
+			bt_prefault(feats + lo * nfeat, (hi - lo) * nfeat * sizeof(*feats));
+		for (k = lo; k < hi; k++) {
+			size_t i = rows ? (size_t)rows[k] : k;
+			ex[k].id = ids[i];
+			ex[k].index = k;
+			ex[k].host_ref = t;
+			redo |= build_inputs(t, v, i, lone, &ex[k], fields + k * nf,
+			                     feats ? feats + k * nfeat : NULL, 0);
+			if (tg && build_target(P, v, i, NULL, 0, NULL, &tg[k])) {
+				my_bad = k;
+				break;
+			}
+		}
+#pragma omp critical(build_examples)
+		if (my_bad < bad)
+			bad = my_bad;
+	}
+	if (bad != SIZE_MAX) {
+		struct benchtop_target scratch;
+		/* again here, where the error message lands in this thread's buffer */
+		return build_target(P, v, rows ? (size_t)rows[bad] : bad, NULL, 0, NULL, &scratch);
+	}
+	for (j = 0; redo && j < n; j++)
+		if (!ex[j].features)
+			build_inputs(t, v, rows ? (size_t)rows[j] : j, lone, &ex[j],
+			             fields + j * nf, NULL, 1);
+	return 0;
+}
+
 /*
  * Build the examples of rows rows[0..n) of a view (rows NULL: every row)
  * into ex[0..n), and their targets into tg[0..n) unless tg is NULL.
@@ -959,10 +1054,17 @@ static int build_examples(struct prep *P, const struct view *v, const char **ids
                           struct benchtop_example *ex, struct benchtop_target *tg)
 {
 	struct bt_task *t = P->t;
-	struct benchtop_field *fields = bt_arena_alloc(
-	        &t->arena, (n * v->nfields > 0 ? n * v->nfields : 1) * sizeof(*fields));
+	struct benchtop_field *fields;
+	int lone = lone_vector(v);
 	size_t j;
 
+#ifdef _OPENMP
+	if (n >= PARALLEL_ROWS && v->choices_col < 0 && P->spec->type != BENCHTOP_TASK_RETRIEVAL &&
+	    omp_get_max_threads() > 1)
+		return build_examples_parallel(P, v, ids, rows, n, ex, tg, omp_get_max_threads());
+#endif
+	fields = bt_arena_alloc(&t->arena,
+	                        (n * v->nfields > 0 ? n * v->nfields : 1) * sizeof(*fields));
 	memset(ex, 0, n * sizeof(*ex));
 	if (tg)
 		memset(tg, 0, n * sizeof(*tg));
@@ -971,7 +1073,7 @@ static int build_examples(struct prep *P, const struct view *v, const char **ids
 		ex[j].id = ids[i];
 		ex[j].index = j;
 		ex[j].host_ref = t;
-		build_inputs(t, v, i, &ex[j], fields + j * v->nfields);
+		build_inputs(t, v, i, lone, &ex[j], fields + j * v->nfields, NULL, 1);
 		if (v->choices_col >= 0) {
 			const char **ch;
 			size_t nch;
@@ -1143,10 +1245,11 @@ int bt_task_prepare(struct bt_task *out, const struct bt_suite *suite, size_t ta
 			continue;
 		out->test_index[out->n_test++] = i;
 	}
-	out->test =
-	        bt_arena_alloc(&out->arena, (out->n_test ? out->n_test : 1) * sizeof(*out->test));
-	out->test_targets = bt_arena_alloc(&out->arena, (out->n_test ? out->n_test : 1) *
-	                                                        sizeof(*out->test_targets));
+	/* mapped as they are filled, by the threads that fill them (build_examples) */
+	out->test = bt_arena_alloc_lazy(&out->arena,
+	                                (out->n_test ? out->n_test : 1) * sizeof(*out->test));
+	out->test_targets = bt_arena_alloc_lazy(&out->arena, (out->n_test ? out->n_test : 1) *
+	                                                             sizeof(*out->test_targets));
 	if ((rc = build_examples(&P, &P.test, test_ids, &train_set, out->test_index, out->n_test,
 	                         out->test, out->test_targets)))
 		goto fail;
@@ -1158,9 +1261,9 @@ int bt_task_prepare(struct bt_task *out, const struct bt_suite *suite, size_t ta
 		const struct view *tv = P.train.split ? &P.train : &P.docs;
 		struct benchtop_target *tg = NULL;
 		out->n_train = tv->split->n;
-		out->train = bt_arena_alloc(&out->arena, out->n_train * sizeof(*out->train));
+		out->train = bt_arena_alloc_lazy(&out->arena, out->n_train * sizeof(*out->train));
 		if (P.train.split)
-			tg = bt_arena_alloc(&out->arena, out->n_train * sizeof(*tg));
+			tg = bt_arena_alloc_lazy(&out->arena, out->n_train * sizeof(*tg));
 		if ((rc = build_examples(&P, tv, train_ids, NULL, NULL, out->n_train, out->train,
 		                         tg)))
 			goto fail;

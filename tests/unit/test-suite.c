@@ -718,6 +718,106 @@ Test(suite, reports_the_first_duplicate_id_of_a_large_split_whatever_the_threads
 	free(p);
 }
 
+/* Every input, feature and target of two preparations of one task, compared. */
+static void expect_same_examples(const struct bt_task *a, const struct bt_task *b)
+{
+	size_t i, f;
+
+	cr_assert_eq(a->n_test, b->n_test);
+	for (i = 0; i < a->n_test; i++) {
+		const struct benchtop_example *x = &a->test[i], *y = &b->test[i];
+		cr_assert_str_eq(x->id, y->id);
+		cr_assert_eq(x->index, y->index);
+		cr_assert_eq(x->n_fields, y->n_fields);
+		cr_assert_eq(x->n_features, y->n_features);
+		for (f = 0; f < x->n_fields; f++) {
+			cr_assert_str_eq(x->fields[f].name, y->fields[f].name);
+			cr_assert_eq(x->fields[f].type, y->fields[f].type, "row %zu field %zu", i,
+			             f);
+		}
+		for (f = 0; f < x->n_features; f++)
+			cr_assert(x->features[f] == y->features[f] ||
+			                  (isnan(x->features[f]) && isnan(y->features[f])),
+			          "row %zu feature %zu: %g against %g", i, f, x->features[f],
+			          y->features[f]);
+		cr_assert_eq((x->text == NULL), (y->text == NULL));
+		if (x->text)
+			cr_assert_str_eq(x->text, y->text);
+		cr_assert_eq(a->test_targets[i].value, b->test_targets[i].value, "row %zu", i);
+	}
+}
+
+static void set_threads(int n)
+{
+#ifdef _OPENMP
+	omp_set_num_threads(n > 0 ? n : omp_get_num_procs());
+#else
+	(void)n;
+#endif
+}
+
+/*
+ * Large splits are built by several threads: the examples are the same as
+ * one thread builds, rows whose vector is missing get NaN features, and a
+ * bad target is reported at the first bad row whatever the thread count.
+ */
+Test(suite, builds_large_splits_in_parallel_exactly_as_serially)
+{
+	struct bt_buf vec = BT_BUF_INIT, num = BT_BUF_INIT;
+	struct bt_suite *s;
+	struct bt_task one, many;
+	char *pv, *pn, *want;
+	size_t i;
+	int threads;
+
+	for (i = 1; i <= 70000; i++) {
+		if (i % 1000 == 7)
+			bt_buf_printf(&vec,
+			              "{\"id\": \"v%zu\", \"y\": %zu.5, \"note\": \"n%zu\"}\n", i,
+			              i, i);
+		else
+			bt_buf_printf(&vec,
+			              "{\"id\": \"v%zu\", \"v\": [%zu, %zu.25], \"y\": %zu}\n", i,
+			              i, i, i);
+		bt_buf_printf(&num, "%s%zu,%zu,%s,%s\n", i == 1 ? "id,a,b,y\n" : "", i, i % 97,
+		              i % 13 ? "2.5" : "", i == 50001 || i == 69001 ? "oops" : "1");
+	}
+	pv = write_file("d/vec.jsonl", vec.ptr);
+	pn = write_file("d/num.csv", num.ptr);
+	s = load_text("name: big\ntasks:\n"
+	              "  - name: vec\n    type: regression\n"
+	              "    data: {test: d/vec.jsonl}\n    inputs: [v, note]\n    target: y\n"
+	              "  - name: num\n    type: regression\n"
+	              "    data: {test: d/num.csv}\n    inputs: [a, b]\n    target: y\n");
+	set_threads(1);
+	prepare(&one, s, "vec", NULL);
+	set_threads(2);
+	prepare(&many, s, "vec", NULL);
+	expect_same_examples(&one, &many);
+	cr_expect(isnan(many.test[6].features[0]) && isnan(many.test[6].features[1]),
+	          "a row without its vector has NaN features");
+	cr_expect_eq(many.test[7].features[1], 8.25);
+	cr_expect_str_eq(many.test[6].text, "n7");
+	bt_task_release(&one);
+	bt_task_release(&many);
+
+	want = bt_xasprintf("%s:50002:14: target 'y' is 'oops', not a number", pn);
+	for (threads = 1; threads <= 4; threads++) {
+		set_threads(threads);
+		cr_assert_neq(bt_task_prepare(&many, s, 1, NULL), 0, "no error with %d threads",
+		              threads);
+		cr_expect_str_eq(bt_error_last(), want, "with %d threads: %s", threads,
+		                 bt_error_last());
+	}
+	set_threads(0);
+	bt_suite_free(s);
+	bt_buf_free(&vec);
+	bt_buf_free(&num);
+	free(want);
+	free(pv);
+	free(pn);
+}
+
 /* --- the bundled suites --------------------------------------------------------------- */
 
 Test(suite, prepares_the_bundled_tabular_suite)
