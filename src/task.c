@@ -530,16 +530,18 @@ static int collect_ids(struct bt_task *t, const struct view *v, const char ***ou
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
 	{
 		size_t k, my_dup = SIZE_MAX, my_prev = 0;
-		unsigned me = 0;
+		unsigned me = 0, nt = 1;
 #ifdef _OPENMP
+		/* the runtime may give fewer threads than asked: parts are dealt round */
 		me = (unsigned)omp_get_thread_num();
+		nt = (unsigned)omp_get_num_threads();
 #endif
 #pragma omp for schedule(static)
 		for (k = 0; k < n; k++)
 			h[k] = id_hash(ids[k]);
 		for (k = 0; k < n; k++) {
 			size_t prev;
-			if (id_part(set, h[k]) != me)
+			if (id_part(set, h[k]) % nt != me)
 				continue;
 			prev = idset_put_h(set, ids[k], h[k], k);
 			if (prev != (size_t)-1) {
