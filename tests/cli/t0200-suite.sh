@@ -74,3 +74,29 @@ expect_out "usage: benchtop suite check"
 expect_rc 0 help suite
 expect_out "Subcommands:"
 ok "usage errors exit 2; --help works"
+
+# Large splits are checked by several threads; the duplicate id reported is
+# the first in the file whatever the thread count or limit.
+mkdir -p "$TEST_DIR/big"
+awk 'BEGIN { print "id,x,y"; for (i = 1; i <= 100000; i++)
+	printf "%s,%d,%d\n", (i == 70001 ? "r5" : i == 90001 ? "r3" : "r" i), i, i % 2 }' \
+	>"$TEST_DIR/big/big.csv"
+cat >"$TEST_DIR/big/big.yaml" <<'YAML'
+name: big
+tasks:
+  - name: t
+    type: regression
+    data: {test: big.csv}
+    target: y
+YAML
+for env in "OMP_NUM_THREADS=1" "OMP_NUM_THREADS=4" "OMP_NUM_THREADS=4 OMP_THREAD_LIMIT=1" \
+	"OMP_NUM_THREADS=4 OMP_THREAD_LIMIT=3"; do
+	# shellcheck disable=SC2086 # the assignments are split on purpose
+	out=$(env $env "$BENCHTOP" suite check "$TEST_DIR/big/big.yaml" 2>&1) &&
+		fail "$env: a duplicate id passed the check"
+	case $out in
+	*"big.csv:70002:1: duplicate id 'r5' (first on line 6)"*) ;;
+	*) fail "$env: $out" ;;
+	esac
+done
+ok "the first duplicate id of a large split, with 1 and 4 threads and under thread limits"
