@@ -208,7 +208,14 @@ int main(int argc, char **argv)
 				return BT_EXIT_USAGE;
 			}
 		} else {
-			fprintf(stderr, "benchtop: error: unknown option '%s'\n%s", a, usage);
+			char buf[48];
+			const char *s = a[1] == '-'
+			                        ? bt_cli_closest_option(usage, a, buf, sizeof(buf))
+			                        : NULL;
+			fprintf(stderr, "benchtop: error: unknown option '%s'", a);
+			if (s)
+				fprintf(stderr, " (did you mean '%s'?)", s);
+			fprintf(stderr, "\n%s", usage);
 			return BT_EXIT_USAGE;
 		}
 	}

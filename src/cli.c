@@ -184,14 +184,55 @@ int bt_cli_resolve(struct bt_ctx *ctx, const char *ref, int64_t *out)
 	return rc ? bt_cli_fail(ctx, rc) : 0;
 }
 
+/*
+ * The long option of `usage` closest to `opt` ("--foo" or "--foo=x"), for
+ * a suggestion, or NULL.  The usage text lists every option a command
+ * takes, so it is the one list that cannot fall out of step; names are
+ * copied into buf.
+ */
+const char *bt_cli_closest_option(const char *usage, const char *opt, char *buf, size_t bufsize)
+{
+	char names[64][40], word[40];
+	const char *cands[64], *p, *s;
+	size_t n = 0, len;
+
+	len = strcspn(opt + 2, "=");
+	if (len >= sizeof(word))
+		return NULL;
+	memcpy(word, opt + 2, len);
+	word[len] = '\0';
+	for (p = usage; (p = strstr(p, "--")) != NULL && n < 64;) {
+		/* an option starts a word: "  --jsonl", "[--run RUN]", "-r, --run" */
+		int starts = p == usage || strchr(" [\n,(|", p[-1]) != NULL;
+		p += 2;
+		len = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-");
+		if (starts && len && len < sizeof(names[0])) {
+			memcpy(names[n], p, len);
+			names[n][len] = '\0';
+			cands[n] = names[n];
+			n++;
+		}
+		p += len;
+	}
+	s = bt_suggest(word, cands, n);
+	if (!s)
+		return NULL;
+	snprintf(buf, bufsize, "--%s", s);
+	return buf;
+}
+
 int bt_cli_bad_option(struct bt_ctx *ctx, const char *usage, int c, char **argv)
 {
 	const char *opt = argv[optind - 1];
+	char buf[48];
 
 	if (c == ':')
 		return bt_cli_usage_error(ctx, usage, "option '%s' needs a value", opt);
 	if (optopt && opt[0] == '-' && opt[1] != '-')
 		return bt_cli_usage_error(ctx, usage, "unknown option '-%c'", optopt);
+	if (opt[0] == '-' && opt[1] == '-' && bt_cli_closest_option(usage, opt, buf, sizeof(buf)))
+		return bt_cli_usage_error(ctx, usage, "unknown option '%s' (did you mean '%s'?)",
+		                          opt, buf);
 	return bt_cli_usage_error(ctx, usage, "unknown option '%s'", opt);
 }
 

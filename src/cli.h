@@ -93,9 +93,12 @@ void bt_cli_print_usage(FILE *f, const char *usage);
 /*
  * Report what getopt_long() returned for a bad option ('?' unknown, ':'
  * missing argument; optstrings start with ':' and opterr is 0) and return
- * exit code 2.
+ * exit code 2.  An unknown long option close to one the usage text lists
+ * gets a "did you mean".
  */
 int bt_cli_bad_option(struct bt_ctx *ctx, const char *usage, int c, char **argv);
+/* The option of `usage` closest to long option `opt` ("--name[=...]"), in buf, or NULL. */
+const char *bt_cli_closest_option(const char *usage, const char *opt, char *buf, size_t bufsize);
 
 /* Parse "key=value" into newly allocated halves; BT_EUSAGE when there is no '='. */
 int bt_cli_split_kv(const char *arg, char **key, char **value);

@@ -25,6 +25,17 @@ expect_rc 2 --colour=sometimes ls
 expect_err "--color must be auto, always or never"
 expect_rc 2 --no-such-option
 expect_err "unknown option"
+# a command's long options are suggested from its own usage text
+expect_rc 2 ls --formt json
+expect_err "unknown option '--formt' (did you mean '--format'?)"
+expect_rc 2 run --limt=3 suite.yaml -m knn
+expect_err "unknown option '--limt=3' (did you mean '--limit'?)"
+expect_rc 2 check --alpah 0.1
+expect_err "(did you mean '--alpha'?)"
+expect_rc 2 --colr=never ls
+expect_err "unknown option '--colr=never' (did you mean '--color'?)"
+expect_rc 2 ls --zzzzzz
+case $err in *"did you mean"*) fail "a suggestion for nothing like an option: $err" ;; esac
 ok "unknown commands and options exit 2 with a suggestion"
 
 # With no command and no terminal, benchtop lists runs.
