@@ -20,54 +20,22 @@
 #include <string.h>
 
 #include "benchtop/plugin.h"
-
-/* Per-thread result buffers, owned by the instance (see knn.c for why). */
-struct scratch {
-	struct scratch *next;
-	void *buf;
-	size_t cap;
-};
+#include "scratch.h"
 
 struct gnb {
 	const struct benchtop_task_info *task;
 	char error[256];
 	double var_smoothing;
 	size_t d, nl;
-	double *log_prior;  /* nl; -inf for classes absent from train */
-	double *mean, *var; /* nl * d */
-	pthread_key_t key;
-	pthread_mutex_t mu;
-	struct scratch *scratch;
+	double *log_prior;      /* nl; -inf for classes absent from train */
+	double *mean, *var;     /* nl * d */
+	struct scratch scratch; /* per-thread result buffers (scratch.h) */
 };
 
 static int fail(struct gnb *m, const char *fmt, const char *arg)
 {
 	snprintf(m->error, sizeof(m->error), fmt, arg);
 	return -1;
-}
-
-static void *scratch_get(struct gnb *m, size_t bytes)
-{
-	struct scratch *s = pthread_getspecific(m->key);
-
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return NULL;
-		pthread_mutex_lock(&m->mu);
-		s->next = m->scratch;
-		m->scratch = s;
-		pthread_mutex_unlock(&m->mu);
-		pthread_setspecific(m->key, s);
-	}
-	if (s->cap < bytes) {
-		void *b = realloc(s->buf, bytes);
-		if (!b)
-			return NULL;
-		s->buf = b;
-		s->cap = bytes;
-	}
-	return s->buf;
 }
 
 static int create(void **out, const struct benchtop_host *host,
@@ -79,9 +47,7 @@ static int create(void **out, const struct benchtop_host *host,
 	if (!m)
 		return -1;
 	m->task = task;
-	pthread_mutex_init(&m->mu, NULL);
-	if (pthread_key_create(&m->key, NULL) != 0) {
-		pthread_mutex_destroy(&m->mu);
+	if (scratch_init(&m->scratch) != 0) {
 		*out = NULL;
 		free(m);
 		return -1;
@@ -188,7 +154,7 @@ static int predict(void *inst, const struct benchtop_example *ex, size_t n,
 {
 	struct gnb *m = inst;
 	size_t nl = m->nl, d = m->d;
-	double *scores = scratch_get(m, (n * nl + 1) * sizeof(double));
+	double *scores = scratch_get(&m->scratch, (n * nl + 1) * sizeof(double));
 
 	if (!scores)
 		return fail(m, "%s", "out of memory");
@@ -240,14 +206,7 @@ static void destroy(void *inst)
 {
 	struct gnb *m = inst;
 
-	while (m->scratch) {
-		struct scratch *s = m->scratch;
-		m->scratch = s->next;
-		free(s->buf);
-		free(s);
-	}
-	pthread_key_delete(m->key);
-	pthread_mutex_destroy(&m->mu);
+	scratch_destroy(&m->scratch);
 	free(m->log_prior);
 	free(m->mean);
 	free(m->var);

@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "benchtop/plugin.h"
+#include "scratch.h"
 
 #define DIM (1u << 18) /* hashed trigram space */
 
@@ -47,17 +48,6 @@ struct sparse {
 	uint32_t *idx;
 	double *val;
 	size_t n;
-};
-
-/*
- * What predict returns must stay valid until the same thread calls again,
- * and threads share the instance: each thread gets its own buffer, owned
- * by the instance (found through a thread-specific key, freed in destroy).
- */
-struct scratch {
-	struct scratch *next;
-	void *buf;
-	size_t cap;
 };
 
 struct knn {
@@ -84,39 +74,13 @@ struct knn {
 	uint32_t *post_doc;
 	double *post_w;
 	/* per-thread results */
-	pthread_key_t key;
-	pthread_mutex_t mu;
-	struct scratch *scratch;
+	struct scratch scratch; /* per-thread result buffers (scratch.h) */
 };
 
 static int fail(struct knn *m, const char *fmt, const char *arg)
 {
 	snprintf(m->error, sizeof(m->error), fmt, arg);
 	return -1;
-}
-
-static void *scratch_get(struct knn *m, size_t bytes)
-{
-	struct scratch *s = pthread_getspecific(m->key);
-
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return NULL;
-		pthread_mutex_lock(&m->mu);
-		s->next = m->scratch;
-		m->scratch = s;
-		pthread_mutex_unlock(&m->mu);
-		pthread_setspecific(m->key, s);
-	}
-	if (s->cap < bytes) {
-		void *b = realloc(s->buf, bytes);
-		if (!b)
-			return NULL;
-		s->buf = b;
-		s->cap = bytes;
-	}
-	return s->buf;
 }
 
 static int create(void **out, const struct benchtop_host *host,
@@ -130,9 +94,7 @@ static int create(void **out, const struct benchtop_host *host,
 		return -1;
 	m->host = host;
 	m->task = task;
-	pthread_mutex_init(&m->mu, NULL);
-	if (pthread_key_create(&m->key, NULL) != 0) {
-		pthread_mutex_destroy(&m->mu);
+	if (scratch_init(&m->scratch) != 0) {
 		*out = NULL;
 		free(m);
 		return -1;
@@ -735,7 +697,7 @@ static int predict(void *inst, const struct benchtop_example *ex, size_t n,
 	else if (type == BENCHTOP_TASK_RETRIEVAL)
 		per = depth * sizeof(const char *);
 	if (score && dist && w && nb)
-		results = scratch_get(m, n * per + 1);
+		results = scratch_get(&m->scratch, n * per + 1);
 	if (!results) {
 		rc = fail(m, "%s", "out of memory");
 		goto out;
@@ -814,14 +776,7 @@ static void destroy(void *inst)
 {
 	struct knn *m = inst;
 
-	while (m->scratch) {
-		struct scratch *s = m->scratch;
-		m->scratch = s->next;
-		free(s->buf);
-		free(s);
-	}
-	pthread_key_delete(m->key);
-	pthread_mutex_destroy(&m->mu);
+	scratch_destroy(&m->scratch);
 	for (size_t i = 0; i < m->n; i++) {
 		if (m->docs)
 			sparse_free(&m->docs[i]);

@@ -27,15 +27,9 @@
 #include <string.h>
 
 #include "benchtop/plugin.h"
+#include "scratch.h"
 
 #define HISTORY 10
-
-/* Per-thread result buffers, owned by the instance (see knn.c for why). */
-struct scratch {
-	struct scratch *next;
-	void *buf;
-	size_t cap;
-};
 
 struct logreg {
 	const struct benchtop_host *host;
@@ -48,39 +42,13 @@ struct logreg {
 	size_t *cls;            /* k: index of each into task->labels */
 	double *center, *scale; /* d */
 	double *w;              /* k rows of d weights then the intercept */
-	pthread_key_t key;
-	pthread_mutex_t mu;
-	struct scratch *scratch;
+	struct scratch scratch; /* per-thread result buffers (scratch.h) */
 };
 
 static int fail(struct logreg *m, const char *fmt, const char *arg)
 {
 	snprintf(m->error, sizeof(m->error), fmt, arg);
 	return -1;
-}
-
-static void *scratch_get(struct logreg *m, size_t bytes)
-{
-	struct scratch *s = pthread_getspecific(m->key);
-
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return NULL;
-		pthread_mutex_lock(&m->mu);
-		s->next = m->scratch;
-		m->scratch = s;
-		pthread_mutex_unlock(&m->mu);
-		pthread_setspecific(m->key, s);
-	}
-	if (s->cap < bytes) {
-		void *b = realloc(s->buf, bytes);
-		if (!b)
-			return NULL;
-		s->buf = b;
-		s->cap = bytes;
-	}
-	return s->buf;
 }
 
 static int create(void **out, const struct benchtop_host *host,
@@ -93,9 +61,7 @@ static int create(void **out, const struct benchtop_host *host,
 		return -1;
 	m->host = host;
 	m->task = task;
-	pthread_mutex_init(&m->mu, NULL);
-	if (pthread_key_create(&m->key, NULL) != 0) {
-		pthread_mutex_destroy(&m->mu);
+	if (scratch_init(&m->scratch) != 0) {
 		*out = NULL;
 		free(m);
 		return -1;
@@ -401,7 +367,7 @@ static int predict(void *inst, const struct benchtop_example *ex, size_t n,
 {
 	struct logreg *m = inst;
 	size_t nl = m->task->n_labels, d = m->d;
-	double *scores = scratch_get(m, (n * nl + 1) * sizeof(double));
+	double *scores = scratch_get(&m->scratch, (n * nl + 1) * sizeof(double));
 	double *x = malloc((d + 1) * sizeof(*x)), *p = malloc((m->k + 1) * sizeof(*p));
 
 	if (!scores || !x || !p) {
@@ -440,14 +406,7 @@ static void destroy(void *inst)
 {
 	struct logreg *m = inst;
 
-	while (m->scratch) {
-		struct scratch *s = m->scratch;
-		m->scratch = s->next;
-		free(s->buf);
-		free(s);
-	}
-	pthread_key_delete(m->key);
-	pthread_mutex_destroy(&m->mu);
+	scratch_destroy(&m->scratch);
 	free(m->cls);
 	free(m->center);
 	free(m->scale);

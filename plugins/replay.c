@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "benchtop/plugin.h"
+#include "scratch.h"
 
 /* One line of the file. */
 struct rec {
@@ -54,13 +55,6 @@ struct rec {
 	int has_ranking;
 };
 
-/* Per-thread buffers for error messages, owned by the instance (see knn.c). */
-struct scratch {
-	struct scratch *next;
-	void *buf;
-	size_t cap;
-};
-
 struct replay {
 	const struct benchtop_task_info *task;
 	char error[1024];
@@ -69,34 +63,8 @@ struct replay {
 	size_t n, cap;
 	size_t *slots; /* hash index: rec + 1, 0 for empty */
 	size_t nslots;
-	pthread_key_t key;
-	pthread_mutex_t mu;
-	struct scratch *scratch;
+	struct scratch scratch; /* per-thread result buffers (scratch.h) */
 };
-
-static void *scratch_get(struct replay *m, size_t bytes)
-{
-	struct scratch *s = pthread_getspecific(m->key);
-
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return NULL;
-		pthread_mutex_lock(&m->mu);
-		s->next = m->scratch;
-		m->scratch = s;
-		pthread_mutex_unlock(&m->mu);
-		pthread_setspecific(m->key, s);
-	}
-	if (s->cap < bytes) {
-		void *b = realloc(s->buf, bytes);
-		if (!b)
-			return NULL;
-		s->buf = b;
-		s->cap = bytes;
-	}
-	return s->buf;
-}
 
 static size_t hash(const char *s)
 {
@@ -352,9 +320,7 @@ static int create(void **out, const struct benchtop_host *host,
 	if (!m)
 		return -1;
 	m->task = task;
-	pthread_mutex_init(&m->mu, NULL);
-	if (pthread_key_create(&m->key, NULL) != 0) {
-		pthread_mutex_destroy(&m->mu);
+	if (scratch_init(&m->scratch) != 0) {
 		*out = NULL;
 		free(m);
 		return -1;
@@ -448,7 +414,7 @@ static int predict(void *inst, const struct benchtop_example *ex, size_t n,
 		if (p != OK)
 			need += (size_t)message(NULL, 0, m, r, &ex[i], p) + 1;
 	}
-	msgs = need > 1 ? scratch_get(m, need) : NULL;
+	msgs = need > 1 ? scratch_get(&m->scratch, need) : NULL;
 	if (need > 1 && !msgs) {
 		snprintf(m->error, sizeof(m->error), "out of memory");
 		return -1;
@@ -491,14 +457,7 @@ static void destroy(void *inst)
 {
 	struct replay *m = inst;
 
-	while (m->scratch) {
-		struct scratch *s = m->scratch;
-		m->scratch = s->next;
-		free(s->buf);
-		free(s);
-	}
-	pthread_key_delete(m->key);
-	pthread_mutex_destroy(&m->mu);
+	scratch_destroy(&m->scratch);
 	for (size_t i = 0; i < m->n; i++)
 		rec_free(&m->recs[i]);
 	free(m->recs);

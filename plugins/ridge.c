@@ -29,13 +29,7 @@
 #include <string.h>
 
 #include "benchtop/plugin.h"
-
-/* Per-thread result buffers, owned by the instance (see knn.c for why). */
-struct scratch {
-	struct scratch *next;
-	void *buf;
-	size_t cap;
-};
+#include "scratch.h"
 
 struct ridge {
 	const struct benchtop_task_info *task;
@@ -46,39 +40,13 @@ struct ridge {
 	double *center, *scale, *impute; /* d */
 	double *w;                       /* nout rows of d weights */
 	double *b;                       /* nout intercepts */
-	pthread_key_t key;
-	pthread_mutex_t mu;
-	struct scratch *scratch;
+	struct scratch scratch;          /* per-thread result buffers (scratch.h) */
 };
 
 static int fail(struct ridge *m, const char *fmt, const char *arg)
 {
 	snprintf(m->error, sizeof(m->error), fmt, arg);
 	return -1;
-}
-
-static void *scratch_get(struct ridge *m, size_t bytes)
-{
-	struct scratch *s = pthread_getspecific(m->key);
-
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return NULL;
-		pthread_mutex_lock(&m->mu);
-		s->next = m->scratch;
-		m->scratch = s;
-		pthread_mutex_unlock(&m->mu);
-		pthread_setspecific(m->key, s);
-	}
-	if (s->cap < bytes) {
-		void *b = realloc(s->buf, bytes);
-		if (!b)
-			return NULL;
-		s->buf = b;
-		s->cap = bytes;
-	}
-	return s->buf;
 }
 
 static int create(void **out, const struct benchtop_host *host,
@@ -90,9 +58,7 @@ static int create(void **out, const struct benchtop_host *host,
 	if (!m)
 		return -1;
 	m->task = task;
-	pthread_mutex_init(&m->mu, NULL);
-	if (pthread_key_create(&m->key, NULL) != 0) {
-		pthread_mutex_destroy(&m->mu);
+	if (scratch_init(&m->scratch) != 0) {
 		*out = NULL;
 		free(m);
 		return -1;
@@ -263,7 +229,7 @@ static int predict(void *inst, const struct benchtop_example *ex, size_t n,
 	struct ridge *m = inst;
 	size_t d = m->d, nout = m->nout;
 	int cls = m->task->type == BENCHTOP_TASK_CLASSIFICATION;
-	double *scores = cls ? scratch_get(m, (n * nout + 1) * sizeof(double)) : NULL;
+	double *scores = cls ? scratch_get(&m->scratch, (n * nout + 1) * sizeof(double)) : NULL;
 
 	if (cls && !scores)
 		return fail(m, "%s", "out of memory");
@@ -300,14 +266,7 @@ static void destroy(void *inst)
 {
 	struct ridge *m = inst;
 
-	while (m->scratch) {
-		struct scratch *s = m->scratch;
-		m->scratch = s->next;
-		free(s->buf);
-		free(s);
-	}
-	pthread_key_delete(m->key);
-	pthread_mutex_destroy(&m->mu);
+	scratch_destroy(&m->scratch);
 	free(m->center);
 	free(m->scale);
 	free(m->impute);
