@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "error.h"
 #include "run.h"
+#include "runjson.h"
 #include "runlog.h"
 #include "runref.h"
 #include "series.h"
@@ -45,15 +46,17 @@ static const char *str(json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static void field(struct bt_ctx *ctx, const char *label, const char *value)
+/* One header line: the label in bold, the value made inert. */
+static void field(const char *label, const char *value, void *payload)
 {
-	if (!value || !*value)
-		return;
+	struct bt_ctx *ctx = payload;
+
 	if (ctx->color)
 		printf("\033[1m%-10s\033[0m ", label);
 	else
 		printf("%-10s ", label);
-	bt_cli_puts_safe(stdout, value, 0);
+	/* The note is the one value written to span lines. */
+	bt_cli_puts_safe(stdout, value, strcmp(label, "note") == 0);
 	putchar('\n');
 }
 
@@ -65,31 +68,9 @@ static void heading(struct bt_ctx *ctx, const char *title)
 		printf("\n%s\n", title);
 }
 
-static char *command_text(json_t *cmd)
-{
-	struct bt_buf b = BT_BUF_INIT;
-	size_t i;
-
-	for (i = 0; i < json_array_size(cmd); i++) {
-		const char *a = json_string_value(json_array_get(cmd, i));
-		if (i)
-			bt_buf_putc(&b, ' ');
-		if (a && (!*a || strpbrk(a, " \t'\"\\$`*?><|&;()")))
-			bt_buf_printf(&b, "'%s'", a);
-		else
-			bt_buf_puts(&b, a ? a : "");
-	}
-	return b.len ? bt_buf_detach(&b) : NULL;
-}
-
 static void print_header(struct bt_ctx *ctx, json_t *o)
 {
-	struct bt_buf b = BT_BUF_INIT;
-	const char *key;
-	json_t *v;
-	char tmp[64];
-	char *cmd;
-	size_t i;
+	const struct bt_run_header_opts opts = {BT_RUN_HEADER_LONG, "see --patch", 0};
 
 	if (ctx->color)
 		printf("\033[1mrun %lld\033[0m  ",
@@ -98,96 +79,7 @@ static void print_header(struct bt_ctx *ctx, json_t *o)
 		printf("run %lld  ", (long long)json_integer_value(json_object_get(o, "id")));
 	bt_cli_puts_safe(stdout, str(o, "status"), 0);
 	printf("  %s\n", str(o, "uuid"));
-	field(ctx, "name", str(o, "name"));
-	field(ctx, "kind", str(o, "kind"));
-	field(ctx, "reason", str(o, "reason"));
-	if (str(o, "suite")) {
-		bt_buf_printf(&b, "%s", str(o, "suite"));
-		if (str(o, "suite_version"))
-			bt_buf_printf(&b, " %s", str(o, "suite_version"));
-		if (str(o, "suite_path"))
-			bt_buf_printf(&b, " (%s)", str(o, "suite_path"));
-		if (str(o, "suite_hash"))
-			bt_buf_printf(&b, ", data sha256 %.12s", str(o, "suite_hash"));
-		field(ctx, "suite", b.ptr);
-		bt_buf_reset(&b);
-	}
-	if (str(o, "model")) {
-		bt_buf_printf(&b, "%s", str(o, "model"));
-		if (str(o, "model_version"))
-			bt_buf_printf(&b, " %s", str(o, "model_version"));
-		if (str(o, "plugin_sha256"))
-			bt_buf_printf(&b, ", plugin sha256 %.12s", str(o, "plugin_sha256"));
-		field(ctx, "model", b.ptr);
-		bt_buf_reset(&b);
-	}
-	cmd = command_text(json_object_get(o, "command"));
-	field(ctx, "command", cmd);
-	free(cmd);
-	field(ctx, "cwd", str(o, "cwd"));
-	if (str(o, "git_sha")) {
-		bt_buf_printf(&b, "%s", str(o, "git_sha"));
-		bt_buf_printf(&b, " (%s", str(o, "git_branch") ? str(o, "git_branch") : "detached");
-		if (json_is_true(json_object_get(o, "git_dirty")))
-			bt_buf_printf(&b, ", dirty: patch sha256 %.12s; see --patch",
-			              str(o, "git_patch_sha256") ? str(o, "git_patch_sha256")
-			                                         : "?");
-		bt_buf_putc(&b, ')');
-		field(ctx, "commit", b.ptr);
-		bt_buf_reset(&b);
-	}
-	bt_buf_printf(&b, "%s, user %s, pid %lld", str(o, "host") ? str(o, "host") : "?",
-	              str(o, "user") ? str(o, "user") : "?",
-	              (long long)json_integer_value(json_object_get(o, "pid")));
-	field(ctx, "host", b.ptr);
-	bt_buf_reset(&b);
-	bt_buf_puts(&b, str(o, "started_at") ? str(o, "started_at") : "?");
-	if (json_is_number(json_object_get(o, "duration"))) {
-		bt_format_duration(tmp, sizeof(tmp),
-		                   json_number_value(json_object_get(o, "duration")));
-		bt_buf_printf(&b, ", took %s", tmp);
-	}
-	if (json_is_object(json_object_get(o, "progress"))) {
-		json_t *p = json_object_get(o, "progress");
-		bt_buf_printf(&b, ", %lld/%lld examples done",
-		              (long long)json_integer_value(json_object_get(p, "done")),
-		              (long long)json_integer_value(json_object_get(p, "total")));
-	}
-	field(ctx, "started", b.ptr);
-	bt_buf_reset(&b);
-	if (json_is_integer(json_object_get(o, "seed"))) {
-		bt_buf_printf(&b, "%lld",
-		              (long long)json_integer_value(json_object_get(o, "seed")));
-		field(ctx, "seed", b.ptr);
-		bt_buf_reset(&b);
-	}
-	if (json_is_integer(json_object_get(o, "exit_status"))) {
-		bt_buf_printf(&b, "%lld",
-		              (long long)json_integer_value(json_object_get(o, "exit_status")));
-		field(ctx, "exit", b.ptr);
-		bt_buf_reset(&b);
-	}
-	json_object_foreach(json_object_get(o, "params"), key, v)
-	{
-		if (b.len)
-			bt_buf_putc(&b, ' ');
-		bt_buf_printf(&b, "%s=%s", key, json_string_value(v));
-	}
-	field(ctx, "params", b.ptr);
-	bt_buf_reset(&b);
-	v = json_object_get(o, "tags");
-	for (i = 0; i < json_array_size(v); i++)
-		bt_buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(json_array_get(v, i)));
-	field(ctx, "tags", b.ptr);
-	bt_buf_free(&b);
-	if (str(o, "note")) {
-		if (ctx->color)
-			printf("\033[1m%-10s\033[0m ", "note");
-		else
-			printf("%-10s ", "note");
-		bt_cli_puts_safe(stdout, str(o, "note"), 1);
-		putchar('\n');
-	}
+	bt_run_header_each(o, &opts, field, ctx);
 }
 
 static double num(json_t *o, const char *key)

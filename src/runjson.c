@@ -3,17 +3,22 @@
  *
  * This is the single description of a run that `show --format json`,
  * `export` and the reports share; keep its keys stable, they are an
- * interface (documented in benchtop(1), EXPORT FORMAT).
+ * interface (documented in benchtop(1), EXPORT FORMAT).  The header lines
+ * that `show` and the dashboard draw from it are composed here too
+ * (bt_run_header_each), as text only: this file prints nothing.
  */
 #include "config.h"
 
 #include <jansson.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 #include "format.h"
 #include "run.h"
+#include "runjson.h"
 #include "util.h"
 
 static void set_text(json_t *o, const char *key, const char *v)
@@ -258,4 +263,182 @@ int bt_run_json(struct bt_store *s, const struct bt_run *r, unsigned flags, json
 fail:
 	json_decref(o);
 	return rc;
+}
+
+/* --- reading it back: the header lines -------------------------------------- */
+
+static const char *str(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Hand over a line, unless there is nothing in it. */
+static void emit_str(bt_run_header_cb emit, void *payload, const char *label, const char *value)
+{
+	if (value && *value)
+		emit(label, value, payload);
+}
+
+/* The same for a line composed in `b`, which is left empty for the next. */
+static void emit_buf(bt_run_header_cb emit, void *payload, const char *label, struct bt_buf *b)
+{
+	if (b->len)
+		emit(label, b->ptr, payload);
+	bt_buf_reset(b);
+}
+
+/*
+ * The time set_time() wrote, back as seconds since the epoch; 0 when there
+ * is none.  It keeps milliseconds (cut, not rounded), so a duration taken
+ * from it can come out up to a millisecond longer than from the run.
+ */
+static double parse_time(const char *s)
+{
+	struct tm tm;
+	const char *rest;
+	double frac = 0;
+	time_t t;
+
+	if (!s)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!rest)
+		return 0;
+	if (*rest == '.')
+		frac = strtod(rest, NULL);
+	t = timegm(&tm);
+	return t == (time_t)-1 ? 0 : (double)t + frac;
+}
+
+/* The argv of the command, joined, with words the shell would split quoted. */
+static void command_text(struct bt_buf *b, json_t *cmd)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(cmd); i++) {
+		const char *a = json_string_value(json_array_get(cmd, i));
+		if (i)
+			bt_buf_putc(b, ' ');
+		if (a && (!*a || strpbrk(a, " \t'\"\\$`*?><|&;()")))
+			bt_buf_printf(b, "'%s'", a);
+		else
+			bt_buf_puts(b, a ? a : "");
+	}
+}
+
+static void started_text(struct bt_buf *b, json_t *o, const struct bt_run_header_opts *opts)
+{
+	const char *status = str(o, "status");
+	json_t *progress = json_object_get(o, "progress");
+	double started = parse_time(str(o, "started_at"));
+	char tmp[64];
+
+	if (opts->flags & BT_RUN_HEADER_LOCAL_TIME) {
+		bt_format_time(tmp, sizeof(tmp), started);
+		bt_buf_puts(b, tmp);
+	} else {
+		bt_buf_puts(b, str(o, "started_at") ? str(o, "started_at") : "?");
+	}
+	if (json_is_number(json_object_get(o, "duration"))) {
+		bt_format_duration(tmp, sizeof(tmp),
+		                   json_number_value(json_object_get(o, "duration")));
+		bt_buf_printf(b, ", took %s", tmp);
+	} else if (opts->now > 0 && status &&
+	           (strcmp(status, "running") == 0 || strcmp(status, "stale") == 0)) {
+		/* A stale run is still running as far as the store knows. */
+		bt_format_duration(tmp, sizeof(tmp), opts->now - started);
+		bt_buf_printf(b, ", running for %s", tmp);
+	}
+	if ((opts->flags & BT_RUN_HEADER_LONG) && json_is_object(progress))
+		bt_buf_printf(b, ", %lld/%lld examples done",
+		              (long long)json_integer_value(json_object_get(progress, "done")),
+		              (long long)json_integer_value(json_object_get(progress, "total")));
+}
+
+void bt_run_header_each(json_t *o, const struct bt_run_header_opts *opts, bt_run_header_cb emit,
+                        void *payload)
+{
+	int long_form = (opts->flags & BT_RUN_HEADER_LONG) != 0;
+	struct bt_buf b = BT_BUF_INIT;
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	emit_str(emit, payload, "name", str(o, "name"));
+	emit_str(emit, payload, "kind", str(o, "kind"));
+	emit_str(emit, payload, "reason", str(o, "reason"));
+	if (str(o, "suite")) {
+		bt_buf_puts(&b, str(o, "suite"));
+		if (str(o, "suite_version"))
+			bt_buf_printf(&b, " %s", str(o, "suite_version"));
+		if (long_form && str(o, "suite_path"))
+			bt_buf_printf(&b, " (%s)", str(o, "suite_path"));
+		if (str(o, "suite_hash"))
+			bt_buf_printf(&b, ", data sha256 %.12s", str(o, "suite_hash"));
+		emit_buf(emit, payload, "suite", &b);
+	}
+	if (str(o, "model")) {
+		bt_buf_puts(&b, str(o, "model"));
+		if (str(o, "model_version"))
+			bt_buf_printf(&b, " %s", str(o, "model_version"));
+		if (long_form && str(o, "plugin_sha256"))
+			bt_buf_printf(&b, ", plugin sha256 %.12s", str(o, "plugin_sha256"));
+		emit_buf(emit, payload, "model", &b);
+	}
+	command_text(&b, json_object_get(o, "command"));
+	emit_buf(emit, payload, "command", &b);
+	emit_str(emit, payload, "cwd", str(o, "cwd"));
+	if (str(o, "git_sha")) {
+		bt_buf_printf(&b, "%s (%s", str(o, "git_sha"),
+		              str(o, "git_branch") ? str(o, "git_branch") : "detached");
+		if (json_is_true(json_object_get(o, "git_dirty"))) {
+			bt_buf_puts(&b, ", dirty");
+			if (long_form || opts->patch_hint)
+				bt_buf_puts(&b, ": ");
+			if (long_form)
+				bt_buf_printf(&b, "patch sha256 %.12s",
+				              str(o, "git_patch_sha256")
+				                      ? str(o, "git_patch_sha256")
+				                      : "?");
+			if (long_form && opts->patch_hint)
+				bt_buf_puts(&b, "; ");
+			if (opts->patch_hint)
+				bt_buf_puts(&b, opts->patch_hint);
+		}
+		bt_buf_putc(&b, ')');
+		emit_buf(emit, payload, "commit", &b);
+	}
+	bt_buf_printf(&b, "%s, user %s, pid %lld", str(o, "host") ? str(o, "host") : "?",
+	              str(o, "user") ? str(o, "user") : "?",
+	              (long long)json_integer_value(json_object_get(o, "pid")));
+	emit_buf(emit, payload, "host", &b);
+	started_text(&b, o, opts);
+	emit_buf(emit, payload, "started", &b);
+	if (json_is_integer(json_object_get(o, "seed"))) {
+		bt_buf_printf(&b, "%lld",
+		              (long long)json_integer_value(json_object_get(o, "seed")));
+		emit_buf(emit, payload, "seed", &b);
+	}
+	if (json_is_integer(json_object_get(o, "exit_status"))) {
+		bt_buf_printf(&b, "%lld",
+		              (long long)json_integer_value(json_object_get(o, "exit_status")));
+		emit_buf(emit, payload, "exit", &b);
+	}
+	json_object_foreach(json_object_get(o, "params"), key, v)
+	{
+		if (b.len)
+			bt_buf_putc(&b, ' ');
+		bt_buf_printf(&b, "%s=%s", key, json_string_value(v));
+	}
+	emit_buf(emit, payload, "params", &b);
+	v = json_object_get(o, "tags");
+	for (i = 0; i < json_array_size(v); i++)
+		bt_buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(json_array_get(v, i)));
+	emit_buf(emit, payload, "tags", &b);
+	bt_buf_free(&b);
+	if (str(o, "note"))
+		emit("note", str(o, "note"), payload);
 }

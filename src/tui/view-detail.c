@@ -19,6 +19,7 @@
 #include "error.h"
 #include "format.h"
 #include "run.h"
+#include "runjson.h"
 #include "tui/draw.h"
 #include "tui/layout.h"
 #include "tui/text.h"
@@ -181,109 +182,28 @@ static void table_emit(struct detail_view *d, struct table *t)
 	t->nr = 0;
 }
 
-static char *command_text(json_t *cmd)
+/* One line of bt_run_header_each, and the live progress under "started". */
+static void header_line(const char *label, const char *value, void *payload)
 {
-	struct bt_buf b = BT_BUF_INIT;
-	size_t i;
+	struct detail_view *d = payload;
 
-	for (i = 0; i < json_array_size(cmd); i++) {
-		const char *a = json_string_value(json_array_get(cmd, i));
-		if (i)
-			bt_buf_putc(&b, ' ');
-		if (a && (!*a || strpbrk(a, " \t'\"\\$`*?><|&;()")))
-			bt_buf_printf(&b, "'%s'", a);
-		else
-			bt_buf_puts(&b, a ? a : "");
-	}
-	return bt_buf_detach(&b);
-}
-
-static void build_header(struct detail_view *d, json_t *o)
-{
-	struct bt_buf b = BT_BUF_INIT;
-	const char *key;
-	json_t *v;
-	char tmp[64];
-	char *cmd;
-	size_t i;
-
-	addf(d, BT_ST_HEADING, NULL, "Run %lld  %s  %s", (long long)d->id, str(o, "status"),
-	     d->run.uuid);
-	field(d, "name", str(o, "name"));
-	field(d, "kind", str(o, "kind"));
-	if (str(o, "reason"))
-		field(d, "reason", str(o, "reason"));
-	if (str(o, "suite")) {
-		bt_buf_printf(&b, "%s", str(o, "suite"));
-		if (str(o, "suite_version"))
-			bt_buf_printf(&b, " %s", str(o, "suite_version"));
-		if (str(o, "suite_hash"))
-			bt_buf_printf(&b, ", data sha256 %.12s", str(o, "suite_hash"));
-		field(d, "suite", b.ptr);
-		bt_buf_reset(&b);
-	}
-	if (str(o, "model")) {
-		bt_buf_printf(&b, "%s", str(o, "model"));
-		if (str(o, "model_version"))
-			bt_buf_printf(&b, " %s", str(o, "model_version"));
-		field(d, "model", b.ptr);
-		bt_buf_reset(&b);
-	}
-	cmd = command_text(json_object_get(o, "command"));
-	field(d, "command", cmd);
-	free(cmd);
-	field(d, "cwd", str(o, "cwd"));
-	if (str(o, "git_sha")) {
-		bt_buf_printf(&b, "%s (%s", str(o, "git_sha"),
-		              str(o, "git_branch") ? str(o, "git_branch") : "detached");
-		if (json_is_true(json_object_get(o, "git_dirty")))
-			bt_buf_puts(&b, ", dirty: press p for the patch");
-		bt_buf_putc(&b, ')');
-		field(d, "commit", b.ptr);
-		bt_buf_reset(&b);
-	}
-	bt_buf_printf(&b, "%s, user %s, pid %lld", str(o, "host") ? str(o, "host") : "?",
-	              str(o, "user") ? str(o, "user") : "?", (long long)d->run.pid);
-	field(d, "host", b.ptr);
-	bt_buf_reset(&b);
-	bt_format_time(tmp, sizeof(tmp), d->run.started_at);
-	bt_buf_puts(&b, tmp);
-	if (d->run.ended_at > 0) {
-		bt_format_duration(tmp, sizeof(tmp), d->run.ended_at - d->run.started_at);
-		bt_buf_printf(&b, ", took %s", tmp);
-	} else if (d->run.status == BT_RUN_RUNNING) {
-		bt_format_duration(tmp, sizeof(tmp), d->now - d->run.started_at);
-		bt_buf_printf(&b, ", running for %s", tmp);
-	}
-	field(d, "started", b.ptr);
-	bt_buf_reset(&b);
-	if (d->run.status == BT_RUN_RUNNING && d->run.progress_total > 0) {
+	field(d, label, value);
+	if (strcmp(label, "started") == 0 && d->run.status == BT_RUN_RUNNING &&
+	    d->run.progress_total > 0) {
 		/* Drawn with a bar; the text is the fallback and the search target. */
 		add(d, BT_ST_RUNNING, NULL, "");
 		d->lines[d->n - 1].progress = 1;
 	}
-	if (d->run.has_seed) {
-		snprintf(tmp, sizeof(tmp), "%lld", (long long)d->run.seed);
-		field(d, "seed", tmp);
-	}
-	if (d->run.has_exit_status) {
-		snprintf(tmp, sizeof(tmp), "%lld", (long long)d->run.exit_status);
-		field(d, "exit", tmp);
-	}
-	json_object_foreach(json_object_get(o, "params"), key, v)
-	{
-		if (b.len)
-			bt_buf_putc(&b, ' ');
-		bt_buf_printf(&b, "%s=%s", key, json_string_value(v));
-	}
-	field(d, "params", b.ptr);
-	bt_buf_reset(&b);
-	v = json_object_get(o, "tags");
-	for (i = 0; i < json_array_size(v); i++)
-		bt_buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(json_array_get(v, i)));
-	field(d, "tags", b.ptr);
-	bt_buf_free(&b);
-	field(d, "note", str(o, "note"));
+}
+
+static void build_header(struct detail_view *d, json_t *o)
+{
+	const struct bt_run_header_opts opts = {BT_RUN_HEADER_LOCAL_TIME, "press p for the patch",
+	                                        d->now};
+
+	addf(d, BT_ST_HEADING, NULL, "Run %lld  %s  %s", (long long)d->id, str(o, "status"),
+	     d->run.uuid);
+	bt_run_header_each(o, &opts, header_line, d);
 }
 
 static void build_metrics(struct detail_view *d, json_t *o)
