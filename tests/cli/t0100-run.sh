@@ -55,6 +55,31 @@ expect_rc 0 ls 'iris/accuracy>0.9 model=knn' --format jsonl
 [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || fail "filter on the run's metrics"
 ok "every example is stored as a sample; the run is finished and tagged with its commit"
 
+# What a sample stores, on both of the writer's statements: rows with
+# per-class scores (knn: the 11-column one) and rows without (trivial: the
+# lean one).  Every classification sample has its prediction, target,
+# correct and latency, and the stored correct agrees with the accuracy.
+expect_rc 0 run suites/tabular.yaml -m trivial --task iris --task digits
+trivial=$(printf '%s\n' "$out" | sed -n 's/^run \([0-9]*\) .*/\1/p')
+for r in "$knn" "$trivial"; do
+	bad=$(sqlite3 "$BENCHTOP_DB" "SELECT count(*) FROM samples s JOIN tasks t ON t.id = s.task_id
+		WHERE t.run_id = $r AND t.type = 'classification' AND (s.prediction IS NULL OR
+		s.target IS NULL OR s.correct IS NULL OR s.latency IS NULL OR s.error IS NOT NULL)")
+	[ "$bad" = 0 ] || fail "run $r: $bad classification samples lack a column"
+	off=$(sqlite3 "$BENCHTOP_DB" "SELECT count(*) FROM tasks t JOIN metrics m
+		ON m.run_id = t.run_id AND m.task = t.name AND m.metric = 'accuracy'
+		WHERE t.run_id = $r AND abs(m.value - (SELECT avg(correct) FROM samples
+		WHERE task_id = t.id)) > 1e-12")
+	[ "$off" = 0 ] || fail "run $r: stored correct disagrees with accuracy on $off tasks"
+done
+[ "$(sqlite3 "$BENCHTOP_DB" "SELECT count(*) FROM samples s JOIN tasks t ON t.id = s.task_id
+	WHERE t.run_id = $knn AND t.name = 'iris' AND s.detail LIKE '{\"scores\":[%'")" = 45 ] ||
+	fail "knn's per-class scores are not stored with its samples"
+[ "$(sqlite3 "$BENCHTOP_DB" "SELECT count(*) FROM samples s JOIN tasks t ON t.id = s.task_id
+	WHERE t.run_id = $trivial AND (s.detail IS NOT NULL OR s.input IS NOT NULL)")" = 0 ] ||
+	fail "trivial's samples have a detail or input they should not"
+ok "samples with and without scores store every column, and correct agrees with accuracy"
+
 # The same evaluation with 1 and 2 threads, isolated or not, gives the same numbers.
 quality() { # run -> every quality metric with its interval, sorted
 	"$BENCHTOP" show --format json "$1" | python3 -c '
