@@ -47,6 +47,11 @@ for t in iris:45 wine:54 breast_cancer:171 digits:540 diabetes:133; do
 	[ "$n" = "${t#*:}" ] || fail "task ${t%%:*} has $n samples, expected ${t#*:}"
 done
 [ "$(sqlite3 "$BENCHTOP_DB" "SELECT git_sha FROM runs WHERE id = $knn")" = "$sha" ] || fail "git sha"
+# the run's suite hash (taken on a thread of its own) is the one suite check computes
+run_hash=$(sqlite3 "$BENCHTOP_DB" "SELECT suite_hash FROM runs WHERE id = $knn")
+expect_rc 0 suite check -f json suites/tabular.yaml
+expect_out "\"suite_hash\": \"$run_hash\""
+[ ${#run_hash} = 64 ] || fail "suite hash '$run_hash'"
 [ "$(sqlite3 "$BENCHTOP_DB" "SELECT status FROM runs WHERE id = $knn")" = finished ] || fail "status"
 expect_rc 0 show "$knn"
 expect_out "Confusion matrix: iris"
