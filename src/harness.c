@@ -1278,7 +1278,7 @@ static int run_task(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t
 	struct writer w;
 	struct task_metrics m = {0};
 	int r, mr = 0, computed = 0;
-	double t0;
+	double t0, wall;
 
 	outcomes_init(ts, rc->nthreads);
 	if (rc->o->resume_id) {
@@ -1302,15 +1302,17 @@ static int run_task(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t
 		goto out;
 	t0 = bt_monotonic();
 	predict_all(rc, ts, ex->inst, ex->ninst, ex->pool, &w);
+	wall = bt_monotonic() - t0;
 	/*
 	 * The metrics need the outcomes, not the stored samples: compute them
 	 * while the writer drains its queue (the bootstrap and the writer then
-	 * share the cores instead of taking turns).  Throughput is examples
-	 * per second of predicting, storing excluded.  No progress report
-	 * here: the writer thread reports until it is finished.
+	 * share the cores instead of taking turns), unless the task is about to
+	 * fail anyway.  Throughput is examples per second of predicting,
+	 * storing excluded.  No progress report here: the writer thread
+	 * reports until it is finished.
 	 */
 	if (!rc->too_many_errors && !cancelled(rc->o)) {
-		mr = compute_metrics(ts, bt_monotonic() - t0, &m);
+		mr = compute_metrics(ts, wall, &m);
 		computed = 1;
 	}
 	r = writer_finish(&w);
@@ -1331,9 +1333,7 @@ static int run_task(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t
 		goto out;
 	}
 	progress_phase(rc, ts, ti, nt, BT_PHASE_METRICS);
-	r = computed ? mr
-	             : bt_error_set(BT_ERROR, "metrics of task '%s' were not computed",
-	                            ts->task.spec->name);
+	r = computed ? mr : compute_metrics(ts, wall, &m);
 	if (!r)
 		r = store_metrics(rc, ts, &m);
 	if (!r)
@@ -1565,8 +1565,8 @@ static void metric_opts(struct task_state *ts, const struct bt_harness_opts *o, 
 
 /*
  * The suite hash reads every data file again, so it runs on a thread of
- * its own while the main thread parses them (the parser leaves a core
- * idle for most of that time).
+ * its own while the data is prepared, at idle priority: the parse uses
+ * every core, and the checks after it leave one free.
  */
 struct suite_hasher {
 	pthread_t thread;
@@ -1583,7 +1583,6 @@ static void *hasher_main(void *arg)
 
 	/* Only on a core nothing else wants: the parse runs on all of them. */
 	pthread_setschedparam(pthread_self(), BT_SCHED_IDLE, &idle);
-
 	h->rc = bt_suite_hash(h->suite, h->hash);
 	if (h->rc)
 		snprintf(h->msg, sizeof(h->msg), "%s", bt_error_last());

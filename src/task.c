@@ -784,17 +784,6 @@ static const char *label_text(const struct view *v, size_t row, int *err)
 	return NULL;
 }
 
-static int64_t label_index(const struct bt_task *t, const char *l)
-{
-	size_t i;
-
-	/* labels are few; a scan is plenty (declared labels are not sorted) */
-	for (i = 0; i < t->n_labels; i++)
-		if (strcmp(t->labels[i], l) == 0)
-			return (int64_t)i;
-	return -1;
-}
-
 /* The label set: declared, else the sorted unique labels of test and train. */
 static int collect_labels(struct prep *P)
 {
@@ -822,9 +811,7 @@ static int collect_labels(struct prep *P)
 					idset_free(&seen);
 					return err;
 				}
-				/* a few labels: comparing beats hashing (label_index scans too) */
-				if (t->n_labels <= 8 ? label_index(t, l) < 0
-				                     : !idset_has(&seen, l)) {
+				if (!idset_has(&seen, l)) {
 					idset_free(&seen);
 					return data_error(
 					        vs[pass], i, vs[pass]->target_col,
@@ -877,6 +864,17 @@ static int collect_labels(struct prep *P)
 	t->n_labels = n;
 	qsort(t->labels, n, sizeof(*t->labels), numeric ? label_cmp_num : label_cmp_text);
 	return 0;
+}
+
+static int64_t label_index(const struct bt_task *t, const char *l)
+{
+	size_t i;
+
+	/* labels are few; a scan is plenty (declared labels are not sorted) */
+	for (i = 0; i < t->n_labels; i++)
+		if (strcmp(t->labels[i], l) == 0)
+			return (int64_t)i;
+	return -1;
 }
 
 /* The target of row `row` of view `v` into *tg. */

@@ -38,11 +38,15 @@ static void oom(size_t n)
 void bt_prefault(void *p, size_t n)
 {
 #ifdef MADV_POPULATE_WRITE
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
-	uintptr_t b = ((uintptr_t)p + n) & ~(page - 1);
+	uintptr_t page, a, b;
 
-	if (n >= PREFAULT_MIN && b > a)
+	/* every allocation passes here: the small ones must cost nothing */
+	if (n < PREFAULT_MIN)
+		return;
+	page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	a = ((uintptr_t)p + page - 1) & ~(page - 1);
+	b = ((uintptr_t)p + n) & ~(page - 1);
+	if (b > a)
 		madvise((void *)a, b - a, MADV_POPULATE_WRITE);
 #else
 	(void)p;
