@@ -43,7 +43,7 @@ extern "C" {
 #endif
 
 #define BENCHTOP_PLUGIN_ABI_MAJOR 1
-#define BENCHTOP_PLUGIN_ABI_MINOR 0
+#define BENCHTOP_PLUGIN_ABI_MINOR 1
 
 /* The one symbol a plugin exports. */
 #define BENCHTOP_PLUGIN_ENTRY_NAME "benchtop_plugin_entry"
@@ -187,6 +187,20 @@ struct benchtop_task_info {
 	size_t n_features;
 	size_t n_train, n_test;
 	uint64_t seed; /* the run's seed, for plugins that randomise */
+
+	/*
+	 * Since ABI 1.1 (test with BENCHTOP_TASK_HAS(task, field)).  What a
+	 * language model needs from the suite (benchtop-suite(5)): the stop
+	 * sequences of a generation task (its `stop` option; none: n_stop 0),
+	 * the text put between a prompt and its answer (the `target_delimiter`
+	 * option, default " "), used when a prompt is followed by a label or a
+	 * choice to score its log-likelihood, and the task's `max_tokens`
+	 * option (0 when the suite leaves it to the model).
+	 */
+	const char *const *stop;
+	size_t n_stop;
+	const char *target_delimiter;
+	size_t max_tokens;
 };
 
 /*
@@ -230,7 +244,75 @@ struct benchtop_host {
 	                            const struct benchtop_example *example);
 
 	void *host_data; /* the host's, not the plugin's */
+
+	/*
+	 * Since ABI 1.1: test with BENCHTOP_HOST_HAS(host, field) before calling.
+	 */
+
+	/*
+	 * Every param given with -p, in command-line order: *out points to
+	 * the keys (owned by the host, valid for the instance's life); returns
+	 * their number.  Listing keys does not count as reading them: a
+	 * plugin that hands params on to a model of its own (a bridge) reads
+	 * each one the model used with the getters above, and the host
+	 * reports the rest as unknown, as usual.
+	 */
+	size_t (*param_keys)(const struct benchtop_host *host, const char *const **out);
+
+	/*
+	 * The example's prompt: the task's `prompt` template with each
+	 * {field} replaced by the example's field, preceded by its few-shot
+	 * demonstrations (each rendered the same way, followed by the
+	 * target delimiter and its target, separated by the task's
+	 * `fewshot_delimiter`).  A task without a template gets the default
+	 * documented in benchtop-suite(5).  Valid until the next call from
+	 * the same thread; NULL (with a message logged) when a placeholder
+	 * names no field.
+	 */
+	const char *(*prompt)(const struct benchtop_host *host,
+	                      const struct benchtop_example *example);
+
+	/*
+	 * Attach `json` (one JSON value, copied) under `key` to the sample
+	 * stored for `example`, which must be one of the examples of the
+	 * current predict call on this thread: what the model was asked (an
+	 * HTTP request body), what it answered beyond the prediction, a
+	 * cache hit.  `show --samples` and the dashboard display it.  Returns
+	 * 0, or -1 when the example is not in the current call or the JSON
+	 * does not parse.
+	 */
+	int (*annotate)(const struct benchtop_host *host, const struct benchtop_example *example,
+	                const char *key, const char *json);
+
+	/*
+	 * Record with the run that the model used the file at `path`: the
+	 * host hashes it and stores the param `key` = its sha256 in hex (say
+	 * "model.sha256"), shown by `show` and usable in filters, so a result
+	 * is tied to the exact artifact.  Call from create.  Returns 0, or -1
+	 * (with a message logged) when the file cannot be read.
+	 */
+	int (*record_file)(const struct benchtop_host *host, const char *key, const char *path);
+
+	/*
+	 * A directory private to the user where this plugin may keep caches
+	 * between runs: NAME/ (the plugin's name) under $BENCHTOP_PLUGIN_CACHE,
+	 * else $XDG_CACHE_HOME/benchtop/plugins, else ~/.cache/benchtop/plugins,
+	 * created 0700 on demand; NULL when there is none (no HOME).  The same
+	 * for every worker process of a run, so caches there must allow
+	 * concurrent writers (SQLite in WAL mode does).
+	 */
+	const char *(*cache_dir)(const struct benchtop_host *host);
 };
+
+/*
+ * Non-zero when the host's struct is large enough to hold `field`: fields
+ * added in a later minor version are used only after this test, so a
+ * plugin built against this header still loads in an older host.
+ */
+#define BENCHTOP_HOST_HAS(host, field) \
+	((host)->size >= offsetof(struct benchtop_host, field) + sizeof((host)->field))
+#define BENCHTOP_TASK_HAS(task, field) \
+	((task)->size >= offsetof(struct benchtop_task_info, field) + sizeof((task)->field))
 
 /*
  * The descriptor.  Callbacks return 0 on success and non-zero on failure,
