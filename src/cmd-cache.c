@@ -8,6 +8,9 @@
  * from the run's cwd) that still exists.  Which files a suite uses is read
  * with the cache's suite scan (cache.h), so the cache can be listed and
  * collected even when a suite no longer validates.
+ *
+ * `cache requests` shows and clears the other cache: the answers HTTP
+ * model plugins keep (reqcache.h).
  */
 #include "config.h"
 
@@ -21,6 +24,7 @@
 #include "error.h"
 #include "fetch.h"
 #include "format.h"
+#include "reqcache.h"
 #include "store.h"
 #include "util.h"
 
@@ -28,6 +32,8 @@ static const char usage[] =
         "usage: benchtop cache [ls] [--cache-dir DIR] [--suite FILE]... [-f FORMAT] [--no-header]\n"
         "       benchtop cache rm [--cache-dir DIR] HASH|FILE... | --all\n"
         "       benchtop cache gc [--cache-dir DIR] [--suite FILE]... [-n]\n"
+        "       benchtop cache requests [ls] [-f FORMAT] [--no-header]\n"
+        "       benchtop cache requests rm --all | [--base-url URL] [--model NAME]\n"
         "\n"
         "The data cache holds the files suites name by URL, each named by its sha256\n"
         "(see benchtop-fetch(7)).\n"
@@ -37,6 +43,8 @@ static const char usage[] =
         "  rm   remove cached files named by a hash prefix or file name, or --all\n"
         "  gc   remove the files no known suite uses, partial downloads no process\n"
         "       is writing, and stale locks\n"
+        "  requests  the answers that model plugins such as openai keep from HTTP APIs\n"
+        "       (benchtop-openai(7)): list them by server and model, or remove them\n"
         "\n"
         "      --cache-dir DIR   the data cache (default: $BENCHTOP_CACHE, else\n"
         "                        $XDG_CACHE_HOME/benchtop/data or ~/.cache/benchtop/data)\n"
@@ -45,7 +53,9 @@ static const char usage[] =
         "  -f, --format FORMAT   ls: table, json, jsonl, csv, tsv or markdown\n"
         "      --no-header       ls: omit the header row\n"
         "      --all             rm: remove everything in the cache\n"
-        "  -n, --dry-run         gc: only say what would be removed\n";
+        "  -n, --dry-run         gc: only say what would be removed\n"
+        "      --base-url URL    requests rm: only the answers of this server\n"
+        "      --model NAME      requests rm: only the answers of this model\n";
 
 struct known {
 	struct bt_cache_suite *suites;
@@ -429,6 +439,164 @@ out:
 	return code;
 }
 
+/* --- the request cache of HTTP model plugins (reqcache.h) --------------------------- */
+
+static int requests_ls(struct bt_ctx *ctx, const char *root, enum bt_format fmt, int no_header)
+{
+	struct bt_reqcache_group *g = NULL;
+	struct bt_output_opts oo = {0};
+	struct bt_table *t;
+	size_t n = 0, i;
+	int64_t total = 0, answers = 0;
+	int c_plugin, c_url, c_model, c_n, c_size_h, c_size, c_old, c_new, c_path, rc;
+
+	rc = bt_reqcache_list(root, &g, &n);
+	if (rc)
+		return bt_cli_fail(ctx, rc);
+	t = bt_table_new();
+	c_plugin = bt_table_column(t, "plugin", NULL, BT_COL_TEXT, 1);
+	c_url = bt_table_column(t, "base_url", NULL, BT_COL_TEXT, 0);
+	c_model = bt_table_column(t, "model", NULL, BT_COL_TEXT, 0);
+	c_n = bt_table_column(t, "responses", NULL, BT_COL_INT, 0);
+	c_size_h = bt_table_column(t, "size_h", "SIZE", BT_COL_TEXT, 2);
+	bt_table_column_human_only(t, c_size_h);
+	c_size = bt_table_column(t, "bytes", NULL, BT_COL_INT, 0);
+	bt_table_column_machine_only(t, c_size);
+	c_old = bt_table_column(t, "oldest", NULL, BT_COL_AGE, 3);
+	bt_table_column_machine_only(t, c_old);
+	c_new = bt_table_column(t, "newest", NULL, BT_COL_AGE, 3);
+	c_path = bt_table_column(t, "path", NULL, BT_COL_TEXT, 0);
+	bt_table_column_machine_only(t, c_path);
+	for (i = 0; i < n; i++) {
+		char size[32];
+		bt_table_row(t);
+		bt_table_text(t, c_plugin, g[i].plugin);
+		bt_table_text(t, c_url, g[i].base_url);
+		bt_table_text(t, c_model, g[i].model);
+		bt_table_int(t, c_n, g[i].responses);
+		bt_cache_format_size(size, sizeof(size), g[i].bytes);
+		bt_table_text(t, c_size_h, size);
+		bt_table_int(t, c_size, g[i].bytes);
+		bt_table_real(t, c_old, g[i].oldest);
+		bt_table_real(t, c_new, g[i].newest);
+		bt_table_text(t, c_path, g[i].path);
+		total += g[i].bytes;
+		answers += g[i].responses;
+	}
+	if (fmt == BT_FMT_TABLE && n == 0) {
+		if (!ctx->quiet) {
+			fputs("the request cache under '", stderr);
+			bt_cli_puts_safe(stderr, root, 0);
+			fputs("' is empty\n", stderr);
+		}
+	} else {
+		oo.width = ctx->stdout_tty ? ctx->width : 0;
+		oo.color = ctx->color;
+		oo.no_header = no_header;
+		rc = bt_table_write(t, stdout, fmt, &oo);
+		if (!rc && fmt == BT_FMT_TABLE && !ctx->quiet) {
+			char size[32];
+			bt_cache_format_size(size, sizeof(size), total);
+			fprintf(stderr, "%lld cached answer%s, %s under '", (long long)answers,
+			        answers == 1 ? "" : "s", size);
+			bt_cli_puts_safe(stderr, root, 0);
+			fputs("'\n", stderr);
+		}
+	}
+	bt_table_free(t);
+	bt_reqcache_groups_free(g, n);
+	return rc ? bt_cli_fail(ctx, rc) : 0;
+}
+
+/* `cache requests [ls|rm] ...`: argv[0] is "requests". */
+static int cache_requests(int argc, char **argv, struct bt_ctx *ctx)
+{
+	static const struct option opts[] = {
+	        {"format", required_argument, NULL, 'f'},
+	        {"no-header", no_argument, NULL, 'H'},
+	        {"all", no_argument, NULL, 'a'},
+	        {"base-url", required_argument, NULL, 'u'},
+	        {"model", required_argument, NULL, 'm'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	enum bt_format fmt = BT_FMT_TABLE;
+	const char *sub = "ls", *base_url = NULL, *model = NULL;
+	char *root = NULL;
+	int c, rc, code = 0, no_header = 0, all = 0, fmt_given = 0;
+	int64_t removed = 0;
+
+	if (argc > 1 && argv[1][0] != '-') {
+		sub = argv[1];
+		argc--;
+		argv++;
+	}
+	if (strcmp(sub, "ls") != 0 && strcmp(sub, "rm") != 0)
+		return bt_cli_usage_error(ctx, usage,
+		                          "'%s' is not a 'cache requests' subcommand "
+		                          "(ls or rm)",
+		                          sub);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (bt_format_parse(optarg, &fmt))
+				return bt_cli_usage_error(ctx, usage, "%s", bt_error_last());
+			fmt_given = 1;
+			break;
+		case 'H':
+			no_header = 1;
+			break;
+		case 'a':
+			all = 1;
+			break;
+		case 'u':
+			base_url = optarg;
+			break;
+		case 'm':
+			model = optarg;
+			break;
+		case 'h':
+			bt_cli_print_usage(stdout, usage);
+			return 0;
+		default:
+			return bt_cli_bad_option(ctx, usage, c, argv);
+		}
+	}
+	if (optind < argc)
+		return bt_cli_usage_error(ctx, usage, "unexpected argument '%s'", argv[optind]);
+	if ((fmt_given || no_header) && strcmp(sub, "ls") != 0)
+		return bt_cli_usage_error(ctx, usage,
+		                          "--format and --no-header are for 'cache "
+		                          "requests ls'");
+	if ((all || base_url || model) && strcmp(sub, "rm") != 0)
+		return bt_cli_usage_error(ctx, usage,
+		                          "--all, --base-url and --model are for 'cache "
+		                          "requests rm'");
+	if (strcmp(sub, "rm") == 0 && all == (base_url || model))
+		return bt_cli_usage_error(ctx, usage,
+		                          all ? "--all removes everything: drop "
+		                                "--base-url and --model"
+		                              : "say what to remove: --all, or "
+		                                "--base-url and/or --model");
+	rc = bt_reqcache_root(&root);
+	if (rc)
+		return bt_cli_fail(ctx, rc);
+	if (strcmp(sub, "ls") == 0) {
+		code = requests_ls(ctx, root, fmt, no_header);
+	} else {
+		rc = bt_reqcache_clear(root, base_url, model, &removed);
+		if (rc)
+			code = bt_cli_fail(ctx, rc);
+		else
+			printf("removed %lld cached answer%s\n", (long long)removed,
+			       removed == 1 ? "" : "s");
+	}
+	free(root);
+	return code;
+}
+
 int cmd_cache(int argc, char **argv, struct bt_ctx *ctx)
 {
 	static const struct option opts[] = {
@@ -455,9 +623,11 @@ int cmd_cache(int argc, char **argv, struct bt_ctx *ctx)
 		argc--;
 		argv++;
 	}
+	if (strcmp(sub, "requests") == 0)
+		return cache_requests(argc, argv, ctx);
 	if (strcmp(sub, "ls") && strcmp(sub, "rm") && strcmp(sub, "gc")) {
-		static const char *const names[] = {"ls", "rm", "gc"};
-		const char *s = bt_suggest(sub, names, 3);
+		static const char *const names[] = {"ls", "rm", "gc", "requests"};
+		const char *s = bt_suggest(sub, names, 4);
 		if (s)
 			return bt_cli_usage_error(ctx, usage,
 			                          "'%s' is not a cache subcommand (did you mean "
