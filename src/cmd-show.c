@@ -31,7 +31,7 @@ static const char usage[] =
         "\n"
         "  -f, --format FORMAT   table (the default, for people) or json\n"
         "      --patch           print only the run's dirty-tree patch (git apply can use it)\n"
-        "      --samples         include every sample (with --format json)\n"
+        "      --samples         include every sample, with what the model attached to it\n"
         "      --series KEY      print every point of series KEY: step, value, wall_time\n"
         "                        (formats table, csv, tsv, json, jsonl)\n"
         "      --log             print the output captured by 'benchtop exec' (as the\n"
@@ -176,6 +176,77 @@ static void print_series(struct bt_ctx *ctx, json_t *o)
 	}
 	bt_cli_print_table(ctx, t, BT_FMT_TABLE);
 	bt_table_free(t);
+}
+
+/*
+ * --samples in the table form: each task's samples, then what the model
+ * attached to them (host->annotate), one "ID  KEY: VALUE" line each, a
+ * text value as itself and any other as compact JSON, all sanitised.
+ */
+static void print_samples(struct bt_ctx *ctx, json_t *o)
+{
+	json_t *samples = json_object_get(o, "samples"), *list, *smp;
+	const char *task;
+	size_t i;
+
+	json_object_foreach(samples, task, list)
+	{
+		struct bt_table *t = bt_table_new();
+		int ci = bt_table_column(t, "idx", NULL, BT_COL_INT, 0);
+		int cid = bt_table_column(t, "id", NULL, BT_COL_TEXT, 0);
+		int cp = bt_table_column(t, "prediction", NULL, BT_COL_TEXT, 1);
+		int ct = bt_table_column(t, "target", NULL, BT_COL_TEXT, 2);
+		int cc = bt_table_column(t, "correct", NULL, BT_COL_TEXT, 0);
+		int ce = bt_table_column(t, "error", NULL, BT_COL_TEXT, 3);
+		int annotated = 0;
+		char *title = bt_xasprintf("Samples: %s", task), *clean = bt_sanitize(title, 0);
+
+		heading(ctx, clean);
+		free(clean);
+		free(title);
+		json_array_foreach(list, i, smp)
+		{
+			json_t *c = json_object_get(smp, "correct");
+			bt_table_row(t);
+			bt_table_int(t, ci, json_integer_value(json_object_get(smp, "idx")));
+			bt_table_text(t, cid, str(smp, "id"));
+			bt_table_text(t, cp, str(smp, "prediction"));
+			bt_table_text(t, ct, str(smp, "target"));
+			bt_table_text(t, cc,
+			              json_is_integer(c) ? (json_integer_value(c) ? "yes" : "no")
+			                                 : NULL);
+			bt_table_text(t, ce, str(smp, "error"));
+			annotated |= json_object_size(json_object_get(smp, "annotations")) > 0;
+		}
+		bt_cli_print_table(ctx, t, BT_FMT_TABLE);
+		bt_table_free(t);
+		if (!annotated)
+			continue;
+		title = bt_xasprintf("Annotations: %s", task);
+		clean = bt_sanitize(title, 0);
+		heading(ctx, clean);
+		free(clean);
+		free(title);
+		json_array_foreach(list, i, smp)
+		{
+			json_t *val;
+			const char *key;
+			json_object_foreach(json_object_get(smp, "annotations"), key, val)
+			{
+				char *text =
+				        json_is_string(val)
+				                ? bt_xstrdup(json_string_value(val))
+				                : json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
+				char *line = bt_xasprintf("%s  %s: %s",
+				                          str(smp, "id") ? str(smp, "id") : "?",
+				                          key, text ? text : "");
+				bt_cli_puts_safe(stdout, line, 0);
+				putchar('\n');
+				free(line);
+				free(text);
+			}
+		}
+	}
 }
 
 struct series_dump {
@@ -381,6 +452,8 @@ int cmd_show(int argc, char **argv, struct bt_ctx *ctx)
 		bt_cli_print_metrics(ctx, json_object_get(o, "metrics"), 1);
 		print_tasks(ctx, o);
 		print_series(ctx, o);
+		if (flags & BT_RUN_JSON_SAMPLES)
+			print_samples(ctx, o);
 	}
 	json_decref(o);
 	return rc ? bt_cli_fail(ctx, rc) : 0;

@@ -83,6 +83,7 @@ struct task_state {
 	size_t *n_relevant;
 	double *latency;
 	const char **error;
+	const char **annot;      /* what the plugin attached to each example (JSON objects) */
 	struct bt_arena *arenas; /* one per thread */
 	size_t *left;            /* examples still to predict (all, unless resuming) */
 	size_t n_left;
@@ -161,6 +162,7 @@ static void outcomes_init(struct task_state *ts, int nthreads)
 	ts->n_left = n;
 	ts->latency = bt_xcalloc(n, sizeof(double));
 	ts->error = bt_xcalloc(n, sizeof(char *));
+	ts->annot = bt_xcalloc(n, sizeof(char *));
 	memset(&ts->o, 0, sizeof(ts->o));
 	ts->o.type = t->info.type;
 	ts->o.n = n;
@@ -239,6 +241,7 @@ static void outcomes_release(struct task_state *ts)
 	free(ts->ok);
 	free(ts->latency);
 	free(ts->error);
+	free(ts->annot);
 	free(ts->y_true);
 	free(ts->y_pred);
 	free(ts->scores);
@@ -461,6 +464,22 @@ static void sample_row(struct writer *w, size_t i, struct sample_row *r)
 		if (ts->ok[i])
 			r->pred = r->owned[2] = json_list(ts->ranking[i], ts->n_ranking[i]);
 		break;
+	}
+	/*
+	 * The plugin's annotations join the host's own keys in one object:
+	 * both are compact JSON objects, the host's never empty and the
+	 * annotations never using its keys (bt_detail_key_reserved), so
+	 * "{host...}" + "," + "annotations...}" is exact and costs no parse.
+	 */
+	if (ts->annot[i]) {
+		if (r->detail) {
+			char *both = bt_xasprintf("%.*s,%s", (int)strlen(r->detail) - 1, r->detail,
+			                          ts->annot[i] + 1);
+			free(r->owned[0]);
+			r->detail = r->owned[0] = both;
+		} else {
+			r->detail = ts->annot[i];
+		}
 	}
 }
 
@@ -784,6 +803,16 @@ struct run_ctx {
 	size_t examples_total;
 	volatile int stop; /* cancellation or too many errors */
 	int too_many_errors;
+	/*
+	 * Files the model recorded (host->record_file), from this process or
+	 * any worker: key -> sha256, each key once; rec[0..rec_stored) are in
+	 * the run's params.  A key recorded with two values (or with another
+	 * value than -p gave it) is a conflict that fails the run.
+	 */
+	pthread_mutex_t rec_mu;
+	struct bt_params rec;
+	size_t rec_stored;
+	char *rec_conflict;
 };
 
 static void host_log(void *payload, enum benchtop_log_level level, const char *plugin,
@@ -792,6 +821,56 @@ static void host_log(void *payload, enum benchtop_log_level level, const char *p
 	const struct bt_harness_opts *o = payload;
 
 	report(o, level, "%s: %s", plugin, message);
+}
+
+/* The sink of host->record_file (bt_host_config.record, bt_pool_opts.record). */
+static int record_file(void *payload, const char *key, const char *sha256)
+{
+	struct run_ctx *rc = payload;
+	const char *given = rc->o->params ? bt_params_get(rc->o->params, key) : NULL;
+	const char *had;
+	char *conflict = NULL;
+	int r = 0;
+
+	pthread_mutex_lock(&rc->rec_mu);
+	had = bt_params_get(&rc->rec, key);
+	if (given && strcmp(given, sha256) != 0)
+		conflict = bt_xasprintf("plugin '%s' recorded param '%s' as %s, but -p gave it %s",
+		                        rc->desc->name, key, sha256, given);
+	else if (had && strcmp(had, sha256) != 0)
+		conflict = bt_xasprintf("plugin '%s' recorded param '%s' as %s and as %s: the file "
+		                        "changed during the run",
+		                        rc->desc->name, key, had, sha256);
+	else if (!had && !given)
+		bt_params_add(&rc->rec, key, sha256);
+	if (conflict) {
+		r = bt_error_set(BT_EINPUT, "%s", conflict);
+		if (!rc->rec_conflict)
+			rc->rec_conflict = conflict;
+		else
+			free(conflict);
+	}
+	pthread_mutex_unlock(&rc->rec_mu);
+	return r;
+}
+
+/*
+ * After a model was created (or ran): fail on a conflict among the
+ * recorded files, else store the ones the run does not hold yet.  Only
+ * while no writer thread owns the connection.
+ */
+static int recorded_flush(struct run_ctx *rc)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&rc->rec_mu);
+	if (rc->rec_conflict)
+		r = bt_error_set(BT_EINPUT, "%s", rc->rec_conflict);
+	for (; !r && rc->run_id && rc->rec_stored < rc->rec.n; rc->rec_stored++)
+		r = bt_run_set_param(rc->s, rc->run_id, rc->rec.keys[rc->rec_stored],
+		                     rc->rec.values[rc->rec_stored]);
+	pthread_mutex_unlock(&rc->rec_mu);
+	return r;
 }
 
 static int insert_task_row(struct run_ctx *rc, struct task_state *ts)
@@ -835,6 +914,8 @@ static int create_instances(struct run_ctx *rc, struct task_state *ts, struct bt
 	cfg.log = host_log;
 	cfg.log_payload = (void *)rc->o;
 	cfg.cancel = rc->o->cancel;
+	cfg.record = record_file;
+	cfg.record_payload = rc;
 	inst = bt_xcalloc((size_t)n, sizeof(*inst));
 	*out = inst;
 	*ninst = n;
@@ -878,13 +959,14 @@ struct unit {
 };
 
 static void record(struct unit *u, size_t j, const struct benchtop_prediction *p, const char *error,
-                   double latency)
+                   double latency, const char *annotation)
 {
 	struct task_state *ts = u->ts;
 	size_t i = u->map[j];
 	const char *why;
 
 	ts->latency[i] = latency;
+	ts->annot[i] = annotation ? arena_str(u->arena, annotation) : NULL;
 	if (error)
 		why = arena_str(u->arena, error);
 	else if (p->error)
@@ -900,9 +982,9 @@ static void record(struct unit *u, size_t j, const struct benchtop_prediction *p
 }
 
 static void pool_cb(void *payload, size_t j, const struct benchtop_prediction *p, const char *error,
-                    double latency)
+                    double latency, const char *annotation)
 {
-	record(payload, j, p, error, latency);
+	record(payload, j, p, error, latency, annotation);
 }
 
 /*
@@ -961,7 +1043,8 @@ static void predict_all(struct run_ctx *rc, struct task_state *ts, struct bt_ins
 				per = (bt_monotonic() - t0) / (double)m;
 				for (j = 0; j < m; j++)
 					record(&u, j, r ? NULL : &pred[j],
-					       r ? bt_error_last() : NULL, per);
+					       r ? bt_error_last() : NULL, per,
+					       bt_instance_annotation(j));
 			}
 			if (u.errs) {
 				size_t total =
@@ -1256,6 +1339,8 @@ static int executor_start(struct run_ctx *rc, struct task_state *ts, struct exec
 	po.max_memory = rc->o->max_memory;
 	po.log = rc->o->log;
 	po.log_payload = rc->o->payload;
+	po.record = record_file;
+	po.record_payload = rc;
 	return bt_pool_start(&ex->pool, &po, rc->nthreads);
 }
 
@@ -1294,6 +1379,8 @@ static int run_task(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t
 	if (!ex->started && ts->n_left) {
 		progress_phase(rc, ts, ti, nt, BT_PHASE_FIT);
 		r = executor_start(rc, ts, ex);
+		if (!r)
+			r = recorded_flush(rc);
 		if (r)
 			goto out;
 	}
@@ -1316,6 +1403,9 @@ static int run_task(struct run_ctx *rc, struct task_state *ts, size_t ti, size_t
 		computed = 1;
 	}
 	r = writer_finish(&w);
+	/* A worker started during the task may have found a changed file. */
+	if (!r)
+		r = recorded_flush(rc);
 	if (r)
 		goto out;
 	rc->errors_total += ts->errors;
@@ -1468,11 +1558,13 @@ static int select_tasks(const struct bt_suite *suite, const struct bt_harness_op
 /*
  * May run `old` be resumed with these options?  Everything that shapes its
  * results must be as it was: the suite's data, the plugin binary, the
- * params and the seed.
+ * params and the seed.  A param of the run that was not given now goes to
+ * `deferred`: it may be a file the model recorded (host->record_file),
+ * which only creating the model can tell (check_recorded).
  */
 static int check_resume(struct bt_store *s, const struct bt_harness_opts *o,
                         const struct bt_run *old, const char *hash, const char *plugin_sha,
-                        const char *model)
+                        const char *model, struct bt_params *deferred)
 {
 	sqlite3_stmt *st;
 	size_t n = 0, i;
@@ -1513,8 +1605,12 @@ static int check_resume(struct bt_store *s, const struct bt_harness_opts *o,
 		const char *k = (const char *)sqlite3_column_text(st, 0);
 		const char *v = (const char *)sqlite3_column_text(st, 1);
 		const char *now = o->params ? bt_params_get(o->params, k) : NULL;
+		if (!now) {
+			bt_params_add(deferred, k, v);
+			continue;
+		}
 		n++;
-		if (!now || strcmp(now, v) != 0)
+		if (strcmp(now, v) != 0)
 			r = bt_error_set(BT_EINPUT,
 			                 "cannot resume run %lld: it had param %s=%s, not %s",
 			                 (long long)old->id, k, v, now ? now : "unset");
@@ -1525,6 +1621,66 @@ static int check_resume(struct bt_store *s, const struct bt_harness_opts *o,
 			r = bt_error_set(BT_EINPUT, "cannot resume run %lld: it had no param '%s'",
 			                 (long long)old->id, o->params->keys[i]);
 	return r;
+}
+
+/*
+ * Resuming, once the model was created: each param of the run that was not
+ * given must be one the model recorded again, with the same value (else
+ * the model file changed since).  Those are in the run already.
+ */
+static int check_recorded(struct run_ctx *rc, int64_t id, const struct bt_params *deferred)
+{
+	size_t i, j;
+	int r = 0;
+
+	pthread_mutex_lock(&rc->rec_mu);
+	for (i = 0; !r && i < deferred->n; i++) {
+		const char *now = bt_params_get(&rc->rec, deferred->keys[i]);
+		if (!now || strcmp(now, deferred->values[i]) != 0)
+			r = bt_error_set(BT_EINPUT,
+			                 "cannot resume run %lld: it had param %s=%s, not %s",
+			                 (long long)id, deferred->keys[i], deferred->values[i],
+			                 now ? now : "unset");
+	}
+	/* What the run holds goes first, so that recorded_flush stores only the rest. */
+	for (i = 0; !r && i < rc->rec.n; i++)
+		if (bt_params_get(deferred, rc->rec.keys[i])) {
+			for (j = i; j > rc->rec_stored; j--) {
+				char *k = rc->rec.keys[j], *v = rc->rec.values[j];
+				rc->rec.keys[j] = rc->rec.keys[j - 1];
+				rc->rec.values[j] = rc->rec.values[j - 1];
+				rc->rec.keys[j - 1] = k;
+				rc->rec.values[j - 1] = v;
+			}
+			rc->rec_stored++;
+		}
+	pthread_mutex_unlock(&rc->rec_mu);
+	return r;
+}
+
+/* Resuming: the first selected task the run has not finished (ntasks when none). */
+static size_t first_unfinished(struct bt_store *s, int64_t id, const struct task_state *tasks,
+                               size_t ntasks)
+{
+	sqlite3_stmt *st;
+	size_t i;
+
+	if (bt_store_prepare(s, &st,
+	                     "SELECT 1 FROM tasks WHERE run_id = ? AND name = ? AND "
+	                     "ended_at IS NOT NULL") != 0)
+		return 0;
+	for (i = 0; i < ntasks; i++) {
+		int done;
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_text(st, 2, tasks[i].task.spec->name, -1, SQLITE_STATIC);
+		done = sqlite3_step(st) == SQLITE_ROW;
+		if (!done)
+			break;
+	}
+	sqlite3_finalize(st);
+	bt_error_clear();
+	return i;
 }
 
 /* The suite's path as recorded: relative to the work tree's top when inside it. */
@@ -1622,7 +1778,8 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 	struct suite_hasher hasher = {0};
 	struct beat beat = {0};
 	struct bt_lock *lock = NULL;
-	size_t *sel = NULL, nsel = 0, i, prepared = 0;
+	struct bt_params deferred = {0};
+	size_t *sel = NULL, nsel = 0, i, prepared = 0, first_at = 0;
 	char hash[65];
 	int r;
 
@@ -1632,6 +1789,7 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 	memset(&rc, 0, sizeof(rc));
 	rc.s = s;
 	rc.o = o;
+	pthread_mutex_init(&rc.rec_mu, NULL);
 
 	/* Everything that can be wrong with the input is found before the run exists. */
 	r = bt_suite_load(&suite, o->suite_path);
@@ -1766,9 +1924,25 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 		r = bt_run_load(s, o->resume_id, &run);
 		if (!r)
 			r = check_resume(s, o, &run, hash, bt_plugin_sha256(rc.plugin),
-			                 rc.desc->name);
+			                 rc.desc->name, &deferred);
 		if (r)
 			goto out;
+		/*
+		 * The model of the first task left is created (and trained) before
+		 * the run is reopened, as for a new run, and so tells which of the
+		 * run's params it records.
+		 */
+		first_at = first_unfinished(s, run.id, tasks, nsel);
+		if (first_at < nsel) {
+			progress_phase(&rc, &tasks[first_at], first_at, nsel, BT_PHASE_FIT);
+			r = executor_start(&rc, &tasks[first_at], &first);
+			if (!r)
+				r = recorded_flush(&rc);
+			if (!r)
+				r = check_recorded(&rc, run.id, &deferred);
+			if (r)
+				goto out;
+		}
 		if (git.sha[0] && run.git_sha && strcmp(git.sha, run.git_sha) != 0)
 			report(o, BENCHTOP_LOG_WARN,
 			       "resuming run %lld made at commit %.12s while HEAD is %.12s; the "
@@ -1780,19 +1954,32 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 			goto out;
 	} else {
 		/* The first model is created (and trained) before the run exists: bad params write nothing. */
+		struct bt_params all = {0};
 		progress_phase(&rc, &tasks[0], 0, nsel, BT_PHASE_FIT);
 		r = executor_start(&rc, &tasks[0], &first);
+		if (!r)
+			r = recorded_flush(&rc);
 		if (r)
 			goto out;
-		r = bt_run_create(s, &run, &git,
-		                  (const char *const *)(o->params ? o->params->keys : NULL),
-		                  (const char *const *)(o->params ? o->params->values : NULL),
-		                  o->params ? o->params->n : 0, o->tags, o->ntags);
+		/* The params given, then the files the model recorded. */
+		for (i = 0; o->params && i < o->params->n; i++)
+			bt_params_add(&all, o->params->keys[i], o->params->values[i]);
+		pthread_mutex_lock(&rc.rec_mu);
+		for (i = 0; i < rc.rec.n; i++)
+			bt_params_add(&all, rc.rec.keys[i], rc.rec.values[i]);
+		rc.rec_stored = rc.rec.n;
+		pthread_mutex_unlock(&rc.rec_mu);
+		r = bt_run_create(s, &run, &git, (const char *const *)all.keys,
+		                  (const char *const *)all.values, all.n, o->tags, o->ntags);
+		bt_params_release(&all);
 		if (r)
 			goto out;
 	}
 	rc.run_id = out->run_id = run.id;
 	memcpy(out->uuid, run.uuid, sizeof(out->uuid));
+	/* Resuming: what the model recorded that the run did not hold yet. */
+	if (o->resume_id)
+		r = recorded_flush(&rc);
 	if (git.sha[0] && !o->resume_id) {
 		struct bt_git_commit c;
 		/* Commit metadata is a cache for views: failing to store it is not fatal. */
@@ -1807,7 +1994,7 @@ int bt_harness_run(struct bt_store *s, const struct bt_harness_opts *o,
 	for (i = 0; i < nsel && !r; i++) {
 		struct executor later = {0};
 		metric_opts(&tasks[i], o, rc.nthreads);
-		r = run_task(&rc, &tasks[i], i, nsel, i == 0 ? &first : &later);
+		r = run_task(&rc, &tasks[i], i, nsel, i == first_at ? &first : &later);
 		if (tasks[i].ok)
 			outcomes_release(&tasks[i]);
 	}
@@ -1840,6 +2027,10 @@ out:
 	bt_run_release(&run);
 	bt_git_info_release(&git);
 	bt_suite_free(suite);
+	bt_params_release(&deferred);
+	bt_params_release(&rc.rec);
+	free(rc.rec_conflict);
+	pthread_mutex_destroy(&rc.rec_mu);
 	return r;
 }
 

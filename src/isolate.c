@@ -167,6 +167,15 @@ static int await(struct bt_pool *p, struct lane *l, uint8_t *type, double timeou
 		rc = bt_wire_recv(l->from, type, &l->in, left);
 		if (rc)
 			return rc;
+		if (*type == BT_WIRE_RECORD) {
+			struct bt_wire_reader r = {l->in.ptr, l->in.ptr + l->in.len, 0};
+			const char *key = bt_wire_get_str(&r, NULL);
+			const char *sha = bt_wire_get_str(&r, NULL);
+			/* A conflict is the callback's to keep: the harness fails the run on it. */
+			if (!r.bad && key && sha && p->o.record)
+				p->o.record(p->o.record_payload, key, sha);
+			continue;
+		}
 		if (*type != BT_WIRE_LOG)
 			return 0;
 		if (p->o.log) {
@@ -288,6 +297,7 @@ int bt_pool_start(struct bt_pool **out, const struct bt_pool_opts *o, int lanes)
 	}
 	bt_wire_u64(&p->init, o->max_memory);
 	bt_wire_put_task(&p->init, o->task);
+	bt_wire_put_prompt(&p->init, o->prompt);
 	bt_wire_put_examples(&p->init, o->train, o->n_train, 1, NULL);
 
 	rc = spawn(p, &p->lanes[0], why, sizeof(why));
@@ -301,12 +311,12 @@ int bt_pool_start(struct bt_pool **out, const struct bt_pool_opts *o, int lanes)
 
 /* One request on a lane: 0 with predictions, or the failure's description. */
 static int request(struct bt_pool *p, struct lane *l, const struct benchtop_example *ex, size_t n,
-                   struct benchtop_prediction **pred, double *elapsed, char *why, size_t whyn,
-                   int *batch_error)
+                   struct benchtop_prediction **pred, const char ***ann, double *elapsed, char *why,
+                   size_t whyn, int *batch_error)
 {
 	struct bt_wire_reader r;
 	uint8_t type;
-	size_t got;
+	size_t got, nann = 0;
 	int rc;
 
 	*batch_error = 0;
@@ -316,7 +326,8 @@ static int request(struct bt_pool *p, struct lane *l, const struct benchtop_exam
 			return rc;
 	}
 	bt_buf_reset(&l->out);
-	bt_wire_put_examples(&l->out, ex, n, 0, NULL);
+	/* Shots are train examples: sent as positions in the train split INIT carried. */
+	bt_wire_put_examples(&l->out, ex, n, 0, p->o.train);
 	rc = bt_wire_send(l->to, BT_WIRE_BATCH, &l->out);
 	if (!rc)
 		rc = await(p, l, &type, p->o.timeout);
@@ -343,8 +354,9 @@ static int request(struct bt_pool *p, struct lane *l, const struct benchtop_exam
 	}
 	*elapsed = bt_wire_get_f64(&r);
 	bt_arena_free(&l->arena);
-	if (type != BT_WIRE_RESULT || bt_wire_get_predictions(&r, &l->arena, pred, &got) != 0 ||
-	    got != n) {
+	if (type == BT_WIRE_RESULT && bt_wire_get_predictions(&r, &l->arena, pred, &got) == 0)
+		*ann = bt_wire_get_strings(&r, &l->arena, &nann);
+	if (type != BT_WIRE_RESULT || r.bad || got != n || nann != n) {
 		snprintf(why, whyn, "the worker sent a malformed reply");
 		kill_worker(l);
 		reap(p, l, NULL, 0);
@@ -358,31 +370,33 @@ int bt_pool_predict(struct bt_pool *pool, int lane, const struct benchtop_exampl
 {
 	struct lane *l = &pool->lanes[lane];
 	struct benchtop_prediction *pred;
+	const char **ann = NULL;
 	char why[512];
 	double elapsed = 0;
 	size_t i;
 	int rc, batch_error;
 
-	rc = request(pool, l, ex, n, &pred, &elapsed, why, sizeof(why), &batch_error);
+	rc = request(pool, l, ex, n, &pred, &ann, &elapsed, why, sizeof(why), &batch_error);
 	if (!rc) {
 		for (i = 0; i < n; i++)
-			cb(payload, i, &pred[i], NULL, elapsed / (double)n);
+			cb(payload, i, &pred[i], NULL, elapsed / (double)n, ann[i]);
 		return 0;
 	}
 	if (batch_error || n == 1) {
 		/* The plugin said the call failed (or one example killed it): that is the answer. */
 		for (i = 0; i < n; i++)
-			cb(payload, i, NULL, why, elapsed / (double)n);
+			cb(payload, i, NULL, why, elapsed / (double)n, NULL);
 		return 0;
 	}
 	/* Something in the batch killed the worker: find which, one example at a time. */
 	for (i = 0; i < n; i++) {
 		elapsed = 0;
-		rc = request(pool, l, &ex[i], 1, &pred, &elapsed, why, sizeof(why), &batch_error);
+		rc = request(pool, l, &ex[i], 1, &pred, &ann, &elapsed, why, sizeof(why),
+		             &batch_error);
 		if (!rc)
-			cb(payload, i, &pred[0], NULL, elapsed);
+			cb(payload, i, &pred[0], NULL, elapsed, ann[0]);
 		else
-			cb(payload, i, NULL, why, elapsed);
+			cb(payload, i, NULL, why, elapsed, NULL);
 	}
 	return 0;
 }
@@ -429,6 +443,20 @@ static void worker_log(void *payload, enum benchtop_log_level level, const char 
 	free(line);
 }
 
+/* host->record_file in a worker: the parent stores the value, once for all workers. */
+static int worker_record(void *payload, const char *key, const char *sha256)
+{
+	struct worker *w = payload;
+	struct bt_buf b = BT_BUF_INIT;
+	int rc;
+
+	bt_wire_str(&b, key);
+	bt_wire_str(&b, sha256);
+	rc = bt_wire_send(w->out, BT_WIRE_RECORD, &b);
+	bt_buf_free(&b);
+	return rc;
+}
+
 /* An ERROR frame: the failure's bt_status (so usage errors stay usage errors) and message. */
 static int worker_error(int fd, int code, const char *msg)
 {
@@ -447,6 +475,7 @@ int bt_worker_main(int in_fd, int out_fd)
 	struct bt_buf init = BT_BUF_INIT, in = BT_BUF_INIT, out = BT_BUF_INIT;
 	struct bt_arena init_arena = {0}, batch_arena = {0};
 	struct bt_params params = {0};
+	struct bt_prompt prompt;
 	struct benchtop_task_info task;
 	struct benchtop_example *train = NULL, *ex;
 	struct benchtop_prediction *pred = NULL;
@@ -457,10 +486,11 @@ int bt_worker_main(int in_fd, int out_fd)
 	struct worker w = {out_fd};
 	const char *path;
 	uint64_t max_memory;
-	size_t n_train = 0, n, cap = 0;
+	size_t n_train = 0, n, cap = 0, acap = 0, j;
+	const char **ann = NULL;
 	uint32_t np, i;
 	uint8_t type;
-	int rc;
+	int rc, has_prompt = 0;
 
 	/* Stray prints from a plugin must not reach the protocol: stdout goes to stderr. */
 	dup2(STDERR_FILENO, STDOUT_FILENO);
@@ -482,8 +512,11 @@ int bt_worker_main(int in_fd, int out_fd)
 			bt_params_add(&params, k, v);
 	}
 	max_memory = bt_wire_get_u64(&r);
+	memset(&prompt, 0, sizeof(prompt));
 	if (bt_wire_get_task(&r, &init_arena, &task) != 0 ||
+	    bt_wire_get_prompt(&r, &prompt, &has_prompt) != 0 ||
 	    bt_wire_get_examples(&r, &init_arena, &train, &n_train, NULL, 0) != 0 || !path) {
+		bt_prompt_release(&prompt);
 		worker_error(out_fd, BT_EIO, "malformed INIT from the harness");
 		return 3;
 	}
@@ -495,6 +528,9 @@ int bt_worker_main(int in_fd, int out_fd)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.log = worker_log;
 	cfg.log_payload = &w;
+	cfg.record = worker_record;
+	cfg.record_payload = &w;
+	cfg.prompt = has_prompt ? &prompt : NULL;
 	rc = bt_plugin_load(&plugin, path);
 	if (!rc)
 		rc = bt_instance_create(&inst, plugin, &params, &task, &cfg);
@@ -532,6 +568,10 @@ int bt_worker_main(int in_fd, int out_fd)
 		bt_buf_reset(&out);
 		bt_wire_f64(&out, bt_monotonic() - t0);
 		bt_wire_put_predictions(&out, pred, n);
+		bt_grow(&ann, &acap, n + 1, sizeof(*ann));
+		for (j = 0; j < n; j++)
+			ann[j] = bt_instance_annotation(j);
+		bt_wire_put_strings(&out, ann, n);
 		if (bt_wire_send(out_fd, BT_WIRE_RESULT, &out))
 			break;
 	}
@@ -546,6 +586,8 @@ out:
 	bt_buf_free(&init);
 	bt_buf_free(&in);
 	bt_buf_free(&out);
+	bt_prompt_release(&prompt);
 	free(pred);
+	free(ann);
 	return 0;
 }

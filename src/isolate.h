@@ -33,6 +33,15 @@ struct bt_pool_opts {
 	uint64_t max_memory; /* bytes of address space per worker; 0: no limit */
 	void (*log)(void *payload, enum benchtop_log_level level, const char *message);
 	void *log_payload;
+	/* The task's prompt for host->prompt (NULL: the default, see plugin-host.h). */
+	const struct bt_prompt *prompt;
+	/*
+	 * Files the model recorded (host->record_file) in any worker, as the
+	 * worker hashed them; called from the lane's thread, so it must be
+	 * thread-safe.  NULL: ignored.
+	 */
+	int (*record)(void *payload, const char *key, const char *sha256);
+	void *record_payload;
 };
 
 struct bt_pool;
@@ -47,10 +56,11 @@ int bt_pool_start(struct bt_pool **out, const struct bt_pool_opts *o, int lanes)
 /*
  * The outcome of one example: `p` is its prediction, or NULL when the
  * example failed, with `error` saying why.  `latency` is its share of the
- * predict call's time in the worker.
+ * predict call's time in the worker.  `annotation` is what the plugin
+ * attached to it (bt_instance_annotation()), or NULL.
  */
 typedef void (*bt_pool_cb)(void *payload, size_t i, const struct benchtop_prediction *p,
-                           const char *error, double latency);
+                           const char *error, double latency, const char *annotation);
 
 /*
  * Predict ex[0..n) on lane `lane` (one thread per lane), calling `cb` for

@@ -354,6 +354,14 @@ struct bt_check_data *bt_check_data_make(enum benchtop_task_type type, uint64_t 
 	}
 	d->info.n_train = d->n_train;
 	d->info.n_test = d->n_test;
+	/* ABI 1.1: what a language model needs, as a suite's defaults give it. */
+	d->info.target_delimiter = " ";
+	if (type == BENCHTOP_TASK_GENERATION) {
+		static const char *const stop[] = {"\n"};
+		d->info.stop = stop;
+		d->info.n_stop = 1;
+		d->info.max_tokens = 32;
+	}
 	return d;
 }
 

@@ -31,7 +31,9 @@
  *   retrieval        train records are documents "doc-N" (field "text");
  *                    each test query (field "query") has one relevant document
  * Test example ids are "ex-0", "ex-1", ...; train ids "train-0", ... (retrieval:
- * "doc-0", ...).  The same seed always gives the same data.
+ * "doc-0", ...).  The same seed always gives the same data.  The task info's
+ * target delimiter is " "; generation's stop sequence is "\n" and its
+ * max_tokens 32 (none for the other types).
  */
 struct bt_check_data {
 	struct benchtop_task_info info;

@@ -18,6 +18,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,11 @@ struct bt_instance {
 	size_t nparams, cap;
 	char *param_error; /* the first param that did not parse */
 	char *log_error;   /* the last ERROR-level log line */
+	const char **given; /* keys given with -p, in order (host->param_keys) */
+	size_t ngiven;
+	struct bt_prompt prompt; /* host->prompt's template */
+	char *cache_dir;         /* host->cache_dir's answer, once asked (guarded by mu) */
+	int cache_asked;
 };
 
 static const char *const task_names[] = {
@@ -672,6 +678,252 @@ static const char *host_example_json(const struct benchtop_host *host,
 	return fields_json(ex);
 }
 
+/* --- ABI 1.1: param keys, prompts, annotations, recorded files, cache ---------------------- */
+
+static size_t host_param_keys(const struct benchtop_host *host, const char *const **out)
+{
+	const struct bt_instance *inst = host_inst(host);
+
+	/* Listing is not asking: `asked` stays as it is, so unknown params are still reported. */
+	*out = inst->given;
+	return inst->ngiven;
+}
+
+/*
+ * Per-thread state: the prompt buffer, and the predict call in progress
+ * with the annotations made during it (then their JSON texts, which
+ * bt_instance_annotation hands out until the next call).
+ */
+struct host_tls {
+	struct bt_buf prompt;
+	const struct benchtop_example *call; /* NULL: no predict call in progress */
+	size_t call_n;
+	json_t **ann; /* call_n slots */
+	char **texts; /* n_texts slots, from the last finished call */
+	size_t n_texts, cap;
+};
+
+static pthread_key_t tls_key;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+
+static void tls_clear_texts(struct host_tls *t)
+{
+	for (size_t i = 0; i < t->n_texts; i++) {
+		free(t->texts[i]);
+		t->texts[i] = NULL;
+	}
+	t->n_texts = 0;
+}
+
+static void tls_free(void *p)
+{
+	struct host_tls *t = p;
+
+	if (!t)
+		return;
+	tls_clear_texts(t);
+	for (size_t i = 0; t->ann && i < t->call_n; i++)
+		json_decref(t->ann[i]);
+	free(t->ann);
+	free(t->texts);
+	bt_buf_free(&t->prompt);
+	free(t);
+}
+
+static void tls_key_init(void)
+{
+	pthread_key_create(&tls_key, tls_free);
+}
+
+static struct host_tls *tls_get(void)
+{
+	struct host_tls *t;
+
+	pthread_once(&tls_once, tls_key_init);
+	t = pthread_getspecific(tls_key);
+	if (!t) {
+		t = bt_xcalloc(1, sizeof(*t));
+		pthread_setspecific(tls_key, t);
+	}
+	return t;
+}
+
+/* The call is starting: no annotations yet, none left from the last. */
+static void call_begin(const struct benchtop_example *ex, size_t n)
+{
+	struct host_tls *t = tls_get();
+
+	tls_clear_texts(t);
+	if (n > t->cap) {
+		t->ann = bt_xrealloc(t->ann, n * sizeof(*t->ann));
+		t->texts = bt_xrealloc(t->texts, n * sizeof(*t->texts));
+		t->cap = n;
+	}
+	if (n) {
+		memset(t->ann, 0, n * sizeof(*t->ann));
+		memset(t->texts, 0, n * sizeof(*t->texts));
+	}
+	t->call = ex;
+	t->call_n = n;
+}
+
+/* The call is over: its annotations become texts, and annotate refuses until the next. */
+static void call_end(void)
+{
+	struct host_tls *t = tls_get();
+
+	for (size_t i = 0; i < t->call_n; i++) {
+		if (!t->ann[i])
+			continue;
+		t->texts[i] = json_dumps(t->ann[i], JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(t->ann[i]);
+		t->ann[i] = NULL;
+	}
+	t->n_texts = t->call_n;
+	t->call = NULL;
+	t->call_n = 0;
+}
+
+const char *bt_instance_annotation(size_t i)
+{
+	struct host_tls *t = tls_get();
+
+	return i < t->n_texts ? t->texts[i] : NULL;
+}
+
+int bt_detail_key_reserved(const char *key)
+{
+	return strcmp(key, "scores") == 0 || strcmp(key, "choice") == 0 ||
+	       strcmp(key, "target_choice") == 0;
+}
+
+static int host_annotate(const struct benchtop_host *host, const struct benchtop_example *ex,
+                         const char *key, const char *json)
+{
+	struct host_tls *t = tls_get();
+	const char *why = NULL;
+	uintptr_t base = (uintptr_t)t->call, at = (uintptr_t)ex;
+	json_t *v = NULL;
+
+	/* Compared as addresses: `ex` may point anywhere, not only into the call's array. */
+	if (!t->call || !ex || at < base || at >= base + t->call_n * sizeof(*ex) ||
+	    (at - base) % sizeof(*ex) != 0)
+		why = "the example is not one of this thread's current predict call";
+	else if (!key || !*key)
+		why = "the key is empty";
+	else if (bt_detail_key_reserved(key))
+		why = "the key is one the host uses itself";
+	else if (!json || !(v = json_loads(json, JSON_DECODE_ANY, NULL)))
+		why = "the value is not JSON";
+	if (!why) {
+		size_t i = (size_t)(at - base) / sizeof(*ex);
+		if (!t->ann[i])
+			t->ann[i] = json_object();
+		if (json_object_set_new(t->ann[i], key, v) != 0)
+			why = "the key is not UTF-8";
+	}
+	if (why) {
+		host_log(host, BENCHTOP_LOG_DEBUG, "annotate('%s') refused: %s", key ? key : "",
+		         why);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *host_prompt(const struct benchtop_host *host, const struct benchtop_example *ex)
+{
+	const struct bt_instance *inst = host_inst(host);
+	struct host_tls *t = tls_get();
+
+	bt_buf_reset(&t->prompt);
+	if (!ex || bt_prompt_render(&t->prompt, &inst->prompt, inst->task->type, ex) != 0) {
+		host_log(host, BENCHTOP_LOG_ERROR, "no prompt: %s",
+		         ex ? bt_error_last() : "no example given");
+		return NULL;
+	}
+	return bt_buf_cstr(&t->prompt);
+}
+
+static int host_record_file(const struct benchtop_host *host, const char *key, const char *path)
+{
+	struct bt_instance *inst = host_inst(host);
+	char sha[65];
+
+	if (!key || !*key || !path) {
+		host_log(host, BENCHTOP_LOG_ERROR, "record_file needs a key and a path");
+		return -1;
+	}
+	if (bt_sha256_file(sha, path) != 0) {
+		host_log(host, BENCHTOP_LOG_ERROR, "cannot record '%s': %s", path, bt_error_last());
+		return -1;
+	}
+	if (!inst->cfg.record) {
+		host_log(host, BENCHTOP_LOG_INFO, "recorded %s=%s ('%s')", key, sha, path);
+		return 0;
+	}
+	if (inst->cfg.record(inst->cfg.record_payload, key, sha) != 0) {
+		host_log(host, BENCHTOP_LOG_ERROR, "%s", bt_error_last());
+		return -1;
+	}
+	return 0;
+}
+
+char *bt_plugin_cache_dir(const char *name)
+{
+	const char *env = getenv("BENCHTOP_PLUGIN_CACHE"), *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	char *base, *dir, *safe;
+
+	if (env && *env) {
+		char cwd[4096];
+		/* Workers share the parent's directory, but a run may cd: anchor it now. */
+		base = env[0] == '/' || !getcwd(cwd, sizeof(cwd)) ? bt_xstrdup(env)
+		                                                  : bt_path_join(cwd, env);
+	} else if (xdg && xdg[0] == '/') {
+		/* The XDG spec: a relative $XDG_CACHE_HOME is invalid and ignored. */
+		base = bt_path_join(xdg, "benchtop/plugins");
+	} else if (home && *home) {
+		base = bt_path_join(home, ".cache/benchtop/plugins");
+	} else {
+		bt_error_set(BT_ENOTFOUND, "no cache directory: neither $BENCHTOP_PLUGIN_CACHE, "
+		                           "$XDG_CACHE_HOME nor $HOME is set");
+		return NULL;
+	}
+	/* A name is one path component, whatever the plugin calls itself. */
+	safe = bt_xstrdup(name && *name ? name : "plugin");
+	for (char *c = safe; *c; c++)
+		if (*c == '/' || (unsigned char)*c < 0x20)
+			*c = '_';
+	if (strcmp(safe, ".") == 0 || strcmp(safe, "..") == 0)
+		safe[0] = '_';
+	dir = bt_path_join(base, safe);
+	free(base);
+	free(safe);
+	if (bt_mkdir_p(dir, 0700) != 0) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+static const char *host_cache_dir(const struct benchtop_host *host)
+{
+	struct bt_instance *inst = host_inst(host);
+	const char *dir;
+	int first = 0;
+
+	pthread_mutex_lock(&inst->mu);
+	if (!inst->cache_asked) {
+		inst->cache_asked = first = 1;
+		inst->cache_dir = bt_plugin_cache_dir(plugin_name(inst));
+	}
+	dir = inst->cache_dir;
+	pthread_mutex_unlock(&inst->mu);
+	if (first && !dir)
+		host_log(host, BENCHTOP_LOG_WARN, "%s", bt_error_last());
+	return dir;
+}
+
 /* --- instances ------------------------------------------------------------------------ */
 
 static void inst_free(struct bt_instance *inst)
@@ -683,6 +935,9 @@ static void inst_free(struct bt_instance *inst)
 	free(inst->params);
 	free(inst->param_error);
 	free(inst->log_error);
+	free(inst->given);
+	free(inst->cache_dir);
+	bt_prompt_release(&inst->prompt);
 	pthread_mutex_destroy(&inst->mu);
 	free(inst);
 }
@@ -789,6 +1044,21 @@ int bt_instance_create(struct bt_instance **out, struct bt_plugin *p,
 	inst->host.cancelled = host_cancelled;
 	inst->host.example_json = host_example_json;
 	inst->host.host_data = inst;
+	inst->given = bt_xcalloc(inst->nparams + 1, sizeof(*inst->given));
+	for (size_t i = 0; i < inst->nparams; i++)
+		inst->given[inst->ngiven++] = inst->params[i].key;
+	if (cfg && cfg->prompt) {
+		bt_prompt_copy(&inst->prompt, cfg->prompt);
+	} else {
+		bt_prompt_default(&inst->prompt, task->inputs, task->n_inputs);
+		if (BENCHTOP_TASK_HAS(task, target_delimiter) && task->target_delimiter)
+			bt_prompt_set_delimiters(&inst->prompt, NULL, task->target_delimiter);
+	}
+	inst->host.param_keys = host_param_keys;
+	inst->host.prompt = host_prompt;
+	inst->host.annotate = host_annotate;
+	inst->host.record_file = host_record_file;
+	inst->host.cache_dir = host_cache_dir;
 
 	prc = d->create(&obj, &inst->host, task);
 	inst->obj = obj;
@@ -838,16 +1108,23 @@ int bt_instance_predict(struct bt_instance *inst, const struct benchtop_example 
                         struct benchtop_prediction *out)
 {
 	const struct benchtop_plugin *d = inst->plugin->desc;
+	int rc;
 
 	if (!inst->fitted && (d->flags & BENCHTOP_PLUGIN_NEEDS_TRAIN))
 		return bt_error_set(BT_EINPUT,
 		                    "plugin '%s' needs a train split, and was not trained for task "
 		                    "'%s'",
 		                    d->name, inst->task->name ? inst->task->name : "?");
-	if (n == 0)
+	if (n == 0) {
+		call_begin(ex, 0);
+		call_end();
 		return 0;
+	}
 	memset(out, 0, n * sizeof(*out));
-	if (d->predict(inst->obj, ex, n, out) != 0)
+	call_begin(ex, n);
+	rc = d->predict(inst->obj, ex, n, out);
+	call_end();
+	if (rc != 0)
 		return bt_error_set(BT_EPLUGIN, "plugin '%s' failed to predict on task '%s': %s",
 		                    d->name, inst->task->name ? inst->task->name : "?",
 		                    plugin_message(inst));

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "benchtop/plugin.h"
+#include "prompt.h"
 
 struct bt_plugin;
 
@@ -76,6 +77,20 @@ struct bt_host_config {
 	 * is what `plugin check` uses for its generated examples.
 	 */
 	const char *(*example_json)(const struct benchtop_example *ex);
+	/*
+	 * Where host->record_file's results go: `key` = `sha256` (hex) for the
+	 * run.  Returns 0, or non-zero with the message set (a conflict with
+	 * a value recorded before).  NULL: the file is hashed and the value
+	 * only logged (`plugin check`).
+	 */
+	int (*record)(void *payload, const char *key, const char *sha256);
+	void *record_payload;
+	/*
+	 * The task's prompt template and delimiters (prompt.h), copied at
+	 * create.  NULL: the default template for the task's inputs, with the
+	 * default few-shot delimiter and the task's target delimiter.
+	 */
+	const struct bt_prompt *prompt;
 };
 
 struct bt_instance;
@@ -102,5 +117,27 @@ int bt_instance_fit(struct bt_instance *inst, const struct benchtop_example *ex,
 int bt_instance_predict(struct bt_instance *inst, const struct benchtop_example *ex, size_t n,
                         struct benchtop_prediction *out);
 void bt_instance_destroy(struct bt_instance *inst);
+
+/*
+ * What the plugin attached with host->annotate to example `i` of the last
+ * bt_instance_predict() on this thread: one JSON object (compact, keys in
+ * the order first given), or NULL.  Valid until the next predict on this
+ * thread.
+ */
+const char *bt_instance_annotation(size_t i);
+
+/*
+ * Is `key` one the host writes into a sample's detail itself ("scores",
+ * "choice", "target_choice"; schemas/0003-sample-detail.sql)?  Plugins
+ * cannot annotate under these names.
+ */
+int bt_detail_key_reserved(const char *key);
+
+/*
+ * The cache directory host->cache_dir gives the plugin `name` (see
+ * benchtop/plugin.h), created 0700 when missing: a new string, or NULL
+ * (message set) when there is no home for it or it cannot be created.
+ */
+char *bt_plugin_cache_dir(const char *name);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "format.h"
+#include "plugin-host.h"
 #include "run.h"
 #include "runjson.h"
 #include "util.h"
@@ -150,6 +151,27 @@ static void add_sample(sqlite3_stmt *st, json_t *o)
 	}
 	for (i = 0; i < 8; i++)
 		json_object_set_new(v, keys[i], col_json(st, i + 1));
+	/*
+	 * What the model attached to the sample (host->annotate): the detail's
+	 * keys but the host's own, present only when there are some.
+	 */
+	if (sqlite3_column_type(st, 9) == SQLITE_TEXT) {
+		json_t *d = json_loads((const char *)sqlite3_column_text(st, 9), 0, NULL),
+		       *a = NULL;
+		const char *key;
+		json_t *val;
+		json_object_foreach(d, key, val)
+		{
+			if (bt_detail_key_reserved(key))
+				continue;
+			if (!a)
+				a = json_object();
+			json_object_set(a, key, val);
+		}
+		if (a)
+			json_object_set_new(v, "annotations", a);
+		json_decref(d);
+	}
 	json_array_append_new(list, v);
 }
 
@@ -252,7 +274,8 @@ int bt_run_json(struct bt_store *s, const struct bt_run *r, unsigned flags, json
 		rc = each_row(
 		        s,
 		        "SELECT t.name, s.idx, s.example_id, s.prediction, s.target, s.correct, "
-		        "s.score, s.latency, s.error FROM samples s JOIN tasks t ON t.id = "
+		        "s.score, s.latency, s.error, s.detail FROM samples s JOIN tasks t ON t.id "
+		        "= "
 		        "s.task_id WHERE t.run_id = ? ORDER BY t.id, s.idx",
 		        r->id, add_sample, v);
 		if (rc)

@@ -14,6 +14,7 @@
 
 #include "data.h"
 #include "error.h"
+#include "prompt.h"
 #include "wire.h"
 
 /* Frames larger than this are a protocol error, not data. */
@@ -444,6 +445,10 @@ void bt_wire_put_task(struct bt_buf *b, const struct benchtop_task_info *t)
 	bt_wire_u64(b, t->n_train);
 	bt_wire_u64(b, t->n_test);
 	bt_wire_u64(b, t->seed);
+	/* ABI 1.1: the host built the struct, so these are always there. */
+	put_strings(b, t->stop, t->n_stop);
+	bt_wire_str(b, t->target_delimiter);
+	bt_wire_u64(b, t->max_tokens);
 }
 
 int bt_wire_get_task(struct bt_wire_reader *r, struct bt_arena *arena,
@@ -460,5 +465,68 @@ int bt_wire_get_task(struct bt_wire_reader *r, struct bt_arena *arena,
 	out->n_train = bt_wire_get_u64(r);
 	out->n_test = bt_wire_get_u64(r);
 	out->seed = bt_wire_get_u64(r);
+	out->stop = get_strings(r, arena, &out->n_stop);
+	out->target_delimiter = bt_wire_get_str(r, NULL);
+	out->max_tokens = bt_wire_get_u64(r);
 	return r->bad ? bt_error_set(BT_EIO, "malformed task from the harness") : 0;
+}
+
+void bt_wire_put_strings(struct bt_buf *b, const char *const *s, size_t n)
+{
+	put_strings(b, s, n);
+}
+
+const char **bt_wire_get_strings(struct bt_wire_reader *r, struct bt_arena *arena, size_t *n)
+{
+	return get_strings(r, arena, n);
+}
+
+void bt_wire_put_prompt(struct bt_buf *b, const struct bt_prompt *p)
+{
+	size_t i;
+
+	bt_wire_u8(b, p != NULL);
+	if (!p)
+		return;
+	bt_wire_u32(b, (uint32_t)p->n);
+	for (i = 0; i < p->n; i++) {
+		bt_wire_u8(b, (uint8_t)p->parts[i].field);
+		bt_wire_strn(b, p->parts[i].text, p->parts[i].len);
+	}
+	bt_wire_str(b, p->fewshot_delimiter);
+	bt_wire_str(b, p->target_delimiter);
+}
+
+int bt_wire_get_prompt(struct bt_wire_reader *r, struct bt_prompt *p, int *out)
+{
+	uint32_t n, i;
+
+	memset(p, 0, sizeof(*p));
+	*out = bt_wire_get_u8(r);
+	if (!*out)
+		return r->bad ? bt_error_set(BT_EIO, "malformed prompt from the harness") : 0;
+	n = bt_wire_get_u32(r);
+	if (r->bad || n > (uint32_t)(r->end - r->p))
+		return bt_error_set(BT_EIO, "malformed prompt from the harness");
+	p->parts = bt_xcalloc((size_t)n + 1, sizeof(*p->parts));
+	for (i = 0; i < n && !r->bad; i++) {
+		const char *t;
+		size_t len;
+		p->parts[i].field = bt_wire_get_u8(r);
+		t = bt_wire_get_str(r, &len);
+		p->parts[i].text = bt_xstrndup(t ? t : "", t ? len : 0);
+		p->parts[i].len = t ? len : 0;
+		p->n = i + 1;
+	}
+	{
+		const char *fs = bt_wire_get_str(r, NULL), *td = bt_wire_get_str(r, NULL);
+		p->fewshot_delimiter = bt_xstrdup(fs ? fs : BT_PROMPT_FEWSHOT_DELIMITER);
+		p->target_delimiter = bt_xstrdup(td ? td : BT_PROMPT_TARGET_DELIMITER);
+	}
+	if (r->bad) {
+		bt_prompt_release(p);
+		*out = 0;
+		return bt_error_set(BT_EIO, "malformed prompt from the harness");
+	}
+	return 0;
 }

@@ -29,6 +29,7 @@ enum bt_wire_type {
 	BT_WIRE_ERROR = 5,  /* worker -> parent: the last request failed, with a message */
 	BT_WIRE_LOG = 6,    /* worker -> parent: a plugin log line */
 	BT_WIRE_QUIT = 7,   /* parent -> worker: exit cleanly */
+	BT_WIRE_RECORD = 8, /* worker -> parent: a file the model used (host->record_file) */
 };
 
 #define BT_WIRE_MAGIC 0x42745772u /* "BtWr" */
@@ -83,5 +84,15 @@ int bt_wire_get_predictions(struct bt_wire_reader *r, struct bt_arena *arena,
 void bt_wire_put_task(struct bt_buf *b, const struct benchtop_task_info *t);
 int bt_wire_get_task(struct bt_wire_reader *r, struct bt_arena *arena,
                      struct benchtop_task_info *out);
+
+/* A list of strings (NULL entries allowed); decoded into `arena`. */
+void bt_wire_put_strings(struct bt_buf *b, const char *const *s, size_t n);
+const char **bt_wire_get_strings(struct bt_wire_reader *r, struct bt_arena *arena, size_t *n);
+
+/* A prompt template (prompt.h), or its absence (NULL); decoded into a new one. */
+struct bt_prompt;
+void bt_wire_put_prompt(struct bt_buf *b, const struct bt_prompt *p);
+/* *out is 1 with *p filled (release it), or 0 when none was sent. */
+int bt_wire_get_prompt(struct bt_wire_reader *r, struct bt_prompt *p, int *out);
 
 #endif

@@ -36,7 +36,7 @@ d = json.load(sys.stdin)
 assert d["name"] == "gnb", d
 assert d["tasks"] == ["classification"], d
 assert set(d["flags"]) == {"thread_safe", "batch", "needs_train"}, d
-assert d["abi"] == "1.0" and len(d["sha256"]) == 64, d
+assert d["abi"] == "1.1" and len(d["sha256"]) == 64, d
 ' || fail "plugin info -f json"
 ok "info as json"
 

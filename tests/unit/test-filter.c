@@ -238,6 +238,24 @@ static void expect_match(const char *text, const char *want)
 	bt_filter_free(f);
 }
 
+/* A recorded file's param (host->record_file) has a dotted key and a hex value. */
+Test(filter, a_dotted_param_key_compares_its_whole_value, .init = db_setup, .fini = db_teardown)
+{
+	static const char sha[] =
+	        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+	char *f;
+
+	expect_tree("param.model.sha256=9f86d0", "(param model.sha256 = \"9f86d0\")");
+	cr_assert_eq(bt_run_set_param(s, 3, "model.sha256", sha), 0, "%s", bt_error_last());
+	cr_assert_eq(bt_run_set_param(s, 1, "model.sha256", "0e5751c0"), 0, "%s", bt_error_last());
+	f = bt_xasprintf("param.model.sha256=%s", sha);
+	expect_match(f, "gamma");
+	free(f);
+	expect_match("param.model.sha256~'9f86d0*'", "gamma");
+	expect_match("param.model.sha256!=0e5751c0", "beta,gamma,100% sure_");
+	expect_match("param.model=9f86d0", "");
+}
+
 Test(filter, compiled_filters_select_the_right_runs, .init = db_setup, .fini = db_teardown)
 {
 	expect_match("", "alpha,beta,gamma,100% sure_");

@@ -11,6 +11,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "helpers.h"
@@ -910,4 +912,218 @@ Test(check, lists_plugins_on_the_search_path_with_their_errors)
 	}
 	cr_assert_eq(found, 2);
 	bt_plugin_list_free(l, n);
+}
+
+/* --- ABI 1.1: the host's services, through tests/plugins/abi11.c ----------------------- */
+
+TestSuite(abi11, .init = setup, .fini = teardown);
+
+struct recorded {
+	int n;
+	char key[64], sha[65];
+};
+
+static int record_sink(void *payload, const char *key, const char *sha256)
+{
+	struct recorded *r = payload;
+
+	r->n++;
+	snprintf(r->key, sizeof(r->key), "%s", key);
+	snprintf(r->sha, sizeof(r->sha), "%s", sha256);
+	return 0;
+}
+
+Test(abi11, a_host_has_every_service_and_says_which_minor_it_is)
+{
+	struct bt_check_data *d = bt_check_data_make(BENCHTOP_TASK_GENERATION, 0);
+	struct bt_instance *inst;
+	struct bt_plugin *p;
+
+	/* abi11 refuses to be created by a host without ABI 1.1's fields. */
+	setenv("BENCHTOP_PLUGIN_CACHE", dir, 1);
+	cr_assert_eq(create(&inst, "abi11", &p, NULL, &d->info, NULL), 0, "%s", bt_error_last());
+	bt_instance_destroy(inst);
+	bt_plugin_unload(p);
+	cr_assert_eq(BENCHTOP_PLUGIN_ABI_MINOR, 1);
+	bt_check_data_free(d);
+}
+
+Test(abi11, param_keys_lists_without_reading_so_unknown_params_still_fail)
+{
+	struct bt_check_data *d = bt_check_data_make(BENCHTOP_TASK_CLASSIFICATION, 0);
+	struct bt_params params = {0};
+	struct benchtop_prediction out[1];
+	struct bt_instance *inst = NULL;
+	struct bt_plugin *p;
+
+	setenv("BENCHTOP_PLUGIN_CACHE", dir, 1);
+	bt_params_add(&params, "key", "a.sha256");
+	bt_params_add(&params, "kee", "1");
+	cr_assert_eq(create(&inst, "abi11", &p, &params, &d->info, NULL), BT_EUSAGE);
+	cr_assert_str_eq(bt_error_last(),
+	                 "unknown param 'kee' for plugin 'abi11' (did you mean 'key'?)");
+	cr_assert_null(inst);
+	bt_plugin_unload(p);
+	bt_params_release(&params);
+
+	/* In command-line order, each key once however often it was given. */
+	th_write_in(dir, "f", "x");
+	{
+		char *f = bt_path_join(dir, "f");
+		bt_params_add(&params, "key", "a.sha256");
+		bt_params_add(&params, "file", f);
+		bt_params_add(&params, "key", "b.sha256");
+		free(f);
+	}
+	cr_assert_eq(create(&inst, "abi11", &p, &params, &d->info, NULL), 0, "%s", bt_error_last());
+	cr_assert_eq(bt_instance_predict(inst, d->test, 1, out), 0, "%s", bt_error_last());
+	cr_assert(strstr(bt_instance_annotation(0), "\"param_keys\":[\"key\",\"file\"]"), "%s",
+	          bt_instance_annotation(0));
+	bt_instance_destroy(inst);
+	bt_plugin_unload(p);
+	bt_params_release(&params);
+	bt_check_data_free(d);
+}
+
+Test(abi11, annotations_belong_to_the_calls_examples_and_last_until_the_next_call)
+{
+	struct bt_check_data *d = bt_check_data_make(BENCHTOP_TASK_GENERATION, 0);
+	struct benchtop_prediction out[3];
+	struct bt_instance *inst;
+	struct bt_plugin *p;
+	char *want;
+
+	setenv("BENCHTOP_PLUGIN_CACHE", dir, 1);
+	cr_assert_eq(create(&inst, "abi11", &p, NULL, &d->info, NULL), 0, "%s", bt_error_last());
+	cr_assert_null(bt_instance_annotation(0));
+	cr_assert_eq(bt_instance_predict(inst, d->test, 3, out), 0, "%s", bt_error_last());
+	for (int i = 0; i < 3; i++) {
+		/* The default prompt of a one-field task is the field itself. */
+		cr_assert_str_eq(out[i].text, d->test[i].text);
+		want = bt_xasprintf("{\"prompt\":\"%s\",\"param_keys\":[],\"task\":{\"stop\":"
+		                    "[\"\\n\"],\"target_delimiter\":\" \",\"max_tokens\":32},"
+		                    "\"refusals\":\"ok\"}",
+		                    d->test[i].text);
+		cr_assert_str_eq(bt_instance_annotation(i), want);
+		free(want);
+	}
+	cr_assert_null(bt_instance_annotation(3));
+	cr_assert_eq(bt_instance_predict(inst, d->test + 5, 1, out), 0, "%s", bt_error_last());
+	cr_assert(strstr(bt_instance_annotation(0), d->test[5].text));
+	cr_assert_null(bt_instance_annotation(1));
+	bt_instance_destroy(inst);
+	bt_plugin_unload(p);
+	bt_check_data_free(d);
+}
+
+Test(abi11, record_file_hashes_the_file_for_the_run_or_fails_create)
+{
+	struct bt_check_data *d = bt_check_data_make(BENCHTOP_TASK_REGRESSION, 0);
+	struct recorded r = {0};
+	struct logged l = {0};
+	struct bt_host_config cfg = {record_log, &l, NULL, NULL, record_sink, &r, NULL};
+	struct bt_params params = {0};
+	struct bt_instance *inst;
+	struct bt_plugin *p;
+	char *file = bt_path_join(dir, "weights.bin"), sha[65];
+
+	setenv("BENCHTOP_PLUGIN_CACHE", dir, 1);
+	th_write(file, "pretend these are weights\n");
+	th_file_sha(file, sha);
+	bt_params_add(&params, "file", file);
+	cr_assert_eq(create(&inst, "abi11", &p, &params, &d->info, &cfg), 0, "%s", bt_error_last());
+	cr_assert_eq(r.n, 1);
+	cr_assert_str_eq(r.key, "model.sha256");
+	cr_assert_str_eq(r.sha, sha);
+	bt_instance_destroy(inst);
+	bt_plugin_unload(p);
+
+	unlink(file);
+	cr_assert_eq(create(&inst, "abi11", &p, &params, &d->info, &cfg), BT_EPLUGIN);
+	cr_assert(strstr(bt_error_last(), "cannot record"), "%s", bt_error_last());
+	cr_assert_eq(r.n, 1);
+	cr_assert_eq(l.level, BENCHTOP_LOG_ERROR);
+	cr_assert(strstr(l.message, "weights.bin"), "%s", l.message);
+	bt_plugin_unload(p);
+	bt_params_release(&params);
+	bt_check_data_free(d);
+	free(file);
+}
+
+static void expect_private_dir(const char *path)
+{
+	struct stat st;
+
+	cr_assert_eq(stat(path, &st), 0, "'%s' was not created", path);
+	cr_assert(S_ISDIR(st.st_mode));
+	cr_assert_eq(st.st_mode & 0777, 0700, "'%s' has mode %o", path, st.st_mode & 0777);
+}
+
+Test(abi11, cache_dir_follows_the_environment_and_is_private)
+{
+	char *a = bt_path_join(dir, "a"), *want, *got;
+
+	setenv("BENCHTOP_PLUGIN_CACHE", a, 1);
+	setenv("XDG_CACHE_HOME", "/nonexistent-xdg", 1);
+	got = bt_plugin_cache_dir("openai");
+	want = bt_path_join(a, "openai");
+	cr_assert_str_eq(got, want);
+	expect_private_dir(want);
+	free(got);
+	free(want);
+
+	unsetenv("BENCHTOP_PLUGIN_CACHE");
+	setenv("XDG_CACHE_HOME", a, 1);
+	got = bt_plugin_cache_dir("../x/y");
+	want = bt_path_join(a, "benchtop/plugins/.._x_y");
+	cr_assert_str_eq(got, want);
+	expect_private_dir(want);
+	free(got);
+	free(want);
+
+	/* A relative XDG_CACHE_HOME is invalid (XDG spec): HOME's is used. */
+	setenv("XDG_CACHE_HOME", "relative", 1);
+	setenv("HOME", a, 1);
+	got = bt_plugin_cache_dir("python");
+	want = bt_path_join(a, ".cache/benchtop/plugins/python");
+	cr_assert_str_eq(got, want);
+	expect_private_dir(want);
+	free(got);
+	free(want);
+
+	unsetenv("XDG_CACHE_HOME");
+	unsetenv("HOME");
+	cr_assert_null(bt_plugin_cache_dir("python"));
+	cr_assert(strstr(bt_error_last(), "$HOME"), "%s", bt_error_last());
+	free(a);
+}
+
+Test(abi11, the_harness_prompt_replaces_the_default)
+{
+	struct bt_check_data *d = bt_check_data_make(BENCHTOP_TASK_GENERATION, 0);
+	struct benchtop_example ex = d->test[0];
+	struct benchtop_prediction out[1];
+	struct bt_host_config cfg = {0};
+	struct bt_prompt tmpl;
+	struct bt_instance *inst;
+	struct bt_plugin *p;
+	char *want;
+
+	setenv("BENCHTOP_PLUGIN_CACHE", dir, 1);
+	cr_assert_eq(bt_prompt_parse(&tmpl, "Q: {question}\nA:", NULL), 0);
+	bt_prompt_set_delimiters(&tmpl, "\n--\n", " => ");
+	cfg.prompt = &tmpl;
+	ex.shots = d->train;
+	ex.n_shots = 2;
+	cr_assert_eq(create(&inst, "abi11", &p, NULL, &d->info, &cfg), 0, "%s", bt_error_last());
+	bt_prompt_release(&tmpl); /* the instance keeps a copy */
+	cr_assert_eq(bt_instance_predict(inst, &ex, 1, out), 0, "%s", bt_error_last());
+	want = bt_xasprintf("Q: %s\nA: => %s\n--\nQ: %s\nA: => %s\n--\nQ: %s\nA:", d->train[0].text,
+	                    d->train[0].target->text, d->train[1].text, d->train[1].target->text,
+	                    ex.text);
+	cr_assert_str_eq(out[0].text, want);
+	free(want);
+	bt_instance_destroy(inst);
+	bt_plugin_unload(p);
+	bt_check_data_free(d);
 }
