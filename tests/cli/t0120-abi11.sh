@@ -189,3 +189,31 @@ for mode in --no-isolate --isolate; do
 		fail "$mode: abi10 answered wrongly"
 done
 ok "an ABI 1.0 plugin still loads and runs; plugin info reports the minor"
+
+# The ABI 1.1 example of benchtop-plugin(3) compiles as the page says and
+# does what it says: prompts, stop sequences, a recorded file, annotations.
+page="$top_srcdir/man/benchtop-plugin.3"
+sed -n '/^\.\\" BEGIN ABI 1.1 EXAMPLE/,/^\.\\" END ABI 1.1 EXAMPLE/p' "$page" |
+	sed -e '/^\.\\"/d' -e '/^\.Bd/d' -e '/^\.Ed/d' -e 's/\\e/\\/g' -e 's/\\&//g' >lastline.c
+grep -q 'benchtop_plugin_entry(void)' lastline.c || fail "no ABI 1.1 example found in $page"
+cflags=$(PKG_CONFIG_PATH="$top_builddir" pkg-config \
+	--define-variable=includedir="$top_srcdir/include" --cflags benchtop-plugin) ||
+	fail "pkg-config cannot read benchtop-plugin.pc"
+# shellcheck disable=SC2086
+${CC:-cc} $cflags -std=c11 -Wall -Wextra -Wmissing-prototypes -Werror -shared -fPIC \
+	-fvisibility=hidden -o lastline.so lastline.c ||
+	fail "the ABI 1.1 example in benchtop-plugin(3) does not compile"
+expect_rc 0 -q run suite.yaml -m ./lastline.so -p weights=weights.bin --task qa
+id=$(sqlite3 "$BENCHTOP_DB" 'SELECT max(id) FROM runs')
+[ "$(sqlite3 "$BENCHTOP_DB" "SELECT value FROM params WHERE run_id = $id AND key = 'weights.sha256'")" = "$(sha256sum weights.bin | cut -d ' ' -f 1)" ] ||
+	fail "lastline did not record weights.bin"
+sqlite3 -json "$BENCHTOP_DB" "SELECT s.prediction, s.detail FROM samples s JOIN tasks t ON t.id = s.task_id WHERE t.run_id = $id AND s.example_id = 't1'" |
+	python3 -c '
+import json, sys
+r = json.load(sys.stdin)[0]
+prompt = ("Question: What is 1+1?\nAnswer: 2\n\nQuestion: What is 3+3?\nAnswer: 6\n\n"
+          "Question: What is 2+2?\nAnswer:")
+assert r["prediction"] == "Answer:", r
+assert json.loads(r["detail"]) == {"prompt_bytes": len(prompt.encode())}, r
+' || fail "lastline's sample is not what the page says"
+ok "the ABI 1.1 example of benchtop-plugin(3) compiles and runs as documented"
