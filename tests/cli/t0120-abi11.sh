@@ -51,9 +51,10 @@ echo "pretend these are weights" >weights.bin
 git_commit "a suite for language models"
 sha=$(sha256sum weights.bin | cut -d ' ' -f 1)
 
-# check_run ID: everything a run of abi11 must hold.
+# check_run ID [DB]: everything a run of abi11 must hold.
 check_run() {
-	sqlite3 -json "$BENCHTOP_DB" "SELECT t.name AS task, s.example_id AS id, s.prediction,
+	db=${2:-$BENCHTOP_DB}
+	sqlite3 -json "$db" "SELECT t.name AS task, s.example_id AS id, s.prediction,
 		s.detail FROM samples s JOIN tasks t ON t.id = s.task_id
 		WHERE t.run_id = $1 ORDER BY t.id, s.idx" >samples.json
 	python3 - samples.json <<'PY' || fail "run $1: samples are not what abi11 was given"
@@ -86,7 +87,7 @@ for ex, prompt in (("c1", "premise: It rains.\nhypothesis: It is wet.\nn: 0.5"),
     assert d["prompt"] == prompt, d
     assert d["task"] == {"stop": [], "target_delimiter": " =>", "max_tokens": 0}, d
 PY
-	[ "$(sqlite3 "$BENCHTOP_DB" "SELECT value FROM params WHERE run_id = $1 AND key = 'model.sha256'")" = "$sha" ] ||
+	[ "$(sqlite3 "$db" "SELECT value FROM params WHERE run_id = $1 AND key = 'model.sha256'")" = "$sha" ] ||
 		fail "run $1 does not record weights.bin's sha256"
 }
 
@@ -217,3 +218,17 @@ assert r["prediction"] == "Answer:", r
 assert json.loads(r["detail"]) == {"prompt_bytes": len(prompt.encode())}, r
 ' || fail "lastline's sample is not what the page says"
 ok "the ABI 1.1 example of benchtop-plugin(3) compiles and runs as documented"
+
+# merge: two shards made in their own databases combine into one run whose
+# samples keep their annotations and which keeps the recorded sha256.
+sha=$(sha256sum weights.bin | cut -d ' ' -f 1)
+for k in 0 1; do
+	expect_rc 0 -q --db "$TEST_DIR/shard$k.db" run suite.yaml -m abi11 -p file=weights.bin \
+		-p key=model.sha256 --shard "$k/2"
+done
+expect_rc 0 --db "$TEST_DIR/merged.db" merge "$TEST_DIR/shard0.db" "$TEST_DIR/shard1.db"
+expect_err "combined 2 shards of suite 'abi' with model 'abi11'"
+combined=$(printf '%s\n' "$out" | tail -n 1)
+# (check_run wants all five examples: only the combined run has them)
+check_run "$combined" "$TEST_DIR/merged.db"
+ok "merged shards keep their annotations and the recorded sha256"
