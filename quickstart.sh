@@ -22,7 +22,8 @@ esac
 packages="build-essential autoconf automake libtool pkg-config git
 	libsqlite3-dev libncurses-dev libgit2-dev libcurl4-openssl-dev libjansson-dev
 	libyaml-dev zlib1g-dev libssl-dev libcriterion-dev mandoc tmux libxml2-utils
-	python3 sqlite3"
+	python3 sqlite3
+	locales"
 
 missing=
 for p in $packages; do

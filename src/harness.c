@@ -916,6 +916,7 @@ static int create_instances(struct run_ctx *rc, struct task_state *ts, struct bt
 	cfg.cancel = rc->o->cancel;
 	cfg.record = record_file;
 	cfg.record_payload = rc;
+	cfg.prompt = &ts->task.prompt;
 	inst = bt_xcalloc((size_t)n, sizeof(*inst));
 	*out = inst;
 	*ninst = n;
@@ -1341,6 +1342,7 @@ static int executor_start(struct run_ctx *rc, struct task_state *ts, struct exec
 	po.log_payload = rc->o->payload;
 	po.record = record_file;
 	po.record_payload = rc;
+	po.prompt = &ts->task.prompt;
 	return bt_pool_start(&ex->pool, &po, rc->nthreads);
 }
 

@@ -22,6 +22,7 @@
 
 #include "error.h"
 #include "metrics.h"
+#include "prompt.h"
 #include "suite.h"
 #include "util.h"
 
@@ -43,6 +44,13 @@ struct opts {
 	struct bt_srcpos few_shot_pos;
 	int normalize, has_normalize;
 	int k, has_k;
+	/*
+	 * What a language model is given (plugin ABI 1.1), checked here and
+	 * kept as the document's nodes until the task copies them: `stop` is
+	 * a string or a list of strings.
+	 */
+	yaml_node_t *prompt, *fewshot_delimiter, *target_delimiter, *stop;
+	size_t max_tokens;
 };
 
 static const char *const suite_keys[] = {"name",    "version", "description",
@@ -50,8 +58,9 @@ static const char *const suite_keys[] = {"name",    "version", "description",
 static const char *const task_keys[] = {"name",   "type",    "description", "data",
                                         "inputs", "target",  "id",          "choices",
                                         "labels", "metrics", "options",     "gates"};
-static const char *const option_keys[] = {"bootstrap", "seed",      "limit",
-                                          "few_shot",  "normalize", "k"};
+static const char *const option_keys[] = {
+        "bootstrap", "seed", "limit",      "few_shot",          "normalize",       "k",
+        "prompt",    "stop", "max_tokens", "fewshot_delimiter", "target_delimiter"};
 static const char *const data_keys[] = {"test", "train"};
 static const char *const ref_keys[] = {"path", "url", "sha256", "format"};
 static const char *const gate_keys[] = {"metric", "direction", "min_delta", "alpha"};
@@ -408,6 +417,74 @@ static int get_names(struct loader *L, yaml_node_t *n, const char *key, char ***
 
 /* --- pieces ------------------------------------------------------------------------ */
 
+/* A string option: any scalar, empty included (a quoted "" is not null). */
+static int want_string(struct loader *L, yaml_node_t *v, const char *key)
+{
+	if (v->type != YAML_SCALAR_NODE)
+		return fail_at(L, v, "'%s' must be a string, not %s", key, kind_name(v));
+	return 0;
+}
+
+/* The options a language model is given: prompt, delimiters, stop, max_tokens. */
+static int parse_model_options(struct loader *L, yaml_node_t *m, struct opts *o)
+{
+	yaml_node_t *v;
+	yaml_node_item_t *it;
+	uint64_t u;
+
+	if ((v = get(L, m, "prompt", NULL))) {
+		struct bt_prompt p;
+		size_t at = 0;
+		if (want_string(L, v, "prompt"))
+			return BT_EINPUT;
+		if (bt_prompt_parse(&p, scalar(v), &at) != 0) {
+			/* The message names the brace; the offset finds it in a long template. */
+			char *why = bt_xstrdup(bt_error_last());
+			fail_at(L, v, "bad 'prompt' template: %s, at character %zu", why, at + 1);
+			free(why);
+			return BT_EINPUT;
+		}
+		bt_prompt_release(&p);
+		o->prompt = v;
+	}
+	if ((v = get(L, m, "fewshot_delimiter", NULL))) {
+		if (want_string(L, v, "fewshot_delimiter"))
+			return BT_EINPUT;
+		o->fewshot_delimiter = v;
+	}
+	if ((v = get(L, m, "target_delimiter", NULL))) {
+		if (want_string(L, v, "target_delimiter"))
+			return BT_EINPUT;
+		o->target_delimiter = v;
+	}
+	if ((v = get(L, m, "stop", NULL))) {
+		if (v->type == YAML_MAPPING_NODE)
+			return fail_at(L, v,
+			               "'stop' must be a string or a list of strings, not a "
+			               "mapping");
+		if (v->type == YAML_SCALAR_NODE && !*scalar(v))
+			return fail_at(L, v, "a stop sequence must not be empty");
+		for (it = v->type == YAML_SEQUENCE_NODE ? v->data.sequence.items.start : NULL;
+		     it && it < v->data.sequence.items.top; it++) {
+			yaml_node_t *e = node(L, *it);
+			if (e->type != YAML_SCALAR_NODE || is_null(e))
+				return fail_at(L, e, "each of 'stop' must be a string, not %s",
+				               is_null(e) ? "null" : kind_name(e));
+			if (!*scalar(e))
+				return fail_at(L, e, "a stop sequence must not be empty");
+		}
+		o->stop = v;
+	}
+	if ((v = get(L, m, "max_tokens", NULL))) {
+		if (get_uint(L, v, "max_tokens", 100000000, &u))
+			return BT_EINPUT;
+		if (u == 0)
+			return fail_at(L, v, "'max_tokens' must be at least 1");
+		o->max_tokens = (size_t)u;
+	}
+	return 0;
+}
+
 static int parse_options(struct loader *L, yaml_node_t *m, struct opts *o)
 {
 	yaml_node_t *v;
@@ -453,7 +530,7 @@ static int parse_options(struct loader *L, yaml_node_t *m, struct opts *o)
 		o->k = (int)u;
 		o->has_k = 1;
 	}
-	return 0;
+	return parse_model_options(L, m, o);
 }
 
 /* Is `name` a metric of any task type?  Sets the error (with a suggestion) when not. */
@@ -681,8 +758,9 @@ static int parse_ref(struct loader *L, yaml_node_t *n, const char *split, struct
 static int parse_task(struct loader *L, yaml_node_t *t, const struct opts *suite_opts,
                       struct bt_task_spec *spec)
 {
-	static const char *const option_hint[] = {"bootstrap", "seed",      "limit",
-	                                          "few_shot",  "normalize", "k"};
+	static const char *const option_hint[] = {
+	        "bootstrap", "seed", "limit",      "few_shot",          "normalize",       "k",
+	        "prompt",    "stop", "max_tokens", "fewshot_delimiter", "target_delimiter"};
 	yaml_node_t *v, *data, *k;
 	struct opts o = *suite_opts;
 	const char *s;
@@ -838,6 +916,28 @@ static int parse_task(struct loader *L, yaml_node_t *t, const struct opts *suite
 	spec->few_shot_pos = o.few_shot_pos;
 	spec->normalize = o.has_normalize ? o.normalize : 1;
 	spec->k = o.has_k ? o.k : 10;
+	if (o.prompt) {
+		spec->prompt = bt_xstrdup(scalar(o.prompt));
+		spec->prompt_pos = pos_of(o.prompt);
+	}
+	spec->fewshot_delimiter = bt_xstrdup(o.fewshot_delimiter ? scalar(o.fewshot_delimiter)
+	                                                         : BT_PROMPT_FEWSHOT_DELIMITER);
+	spec->target_delimiter = bt_xstrdup(o.target_delimiter ? scalar(o.target_delimiter)
+	                                                       : BT_PROMPT_TARGET_DELIMITER);
+	if (o.stop && o.stop->type == YAML_SCALAR_NODE) {
+		spec->stop = bt_xcalloc(1, sizeof(*spec->stop));
+		spec->stop[spec->n_stop++] = bt_xstrdup(scalar(o.stop));
+	} else if (o.stop) {
+		yaml_node_item_t *it;
+		spec->stop = bt_xcalloc((size_t)(o.stop->data.sequence.items.top -
+		                                 o.stop->data.sequence.items.start) +
+		                                1,
+		                        sizeof(*spec->stop));
+		for (it = o.stop->data.sequence.items.start; it < o.stop->data.sequence.items.top;
+		     it++)
+			spec->stop[spec->n_stop++] = bt_xstrdup(scalar(node(L, *it)));
+	}
+	spec->max_tokens = o.max_tokens;
 	/* the suite's few_shot is for the tasks that have examples to show */
 	if (spec->few_shot && !spec->train.path && !spec->train.url && !task_few_shot)
 		spec->few_shot = 0;
@@ -1163,6 +1263,10 @@ void bt_suite_free(struct bt_suite *s)
 		strv_free(t->labels, t->n_labels);
 		strv_free(t->metrics, t->n_metrics);
 		gates_free(t->gates, t->n_gates);
+		free(t->prompt);
+		free(t->fewshot_delimiter);
+		free(t->target_delimiter);
+		strv_free(t->stop, t->n_stop);
 	}
 	free(s->tasks);
 	gates_free(s->gates, s->n_gates);

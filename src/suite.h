@@ -17,6 +17,7 @@
 
 #include "benchtop/plugin.h"
 #include "data.h"
+#include "prompt.h"
 
 /* Where something was declared in the suite file (1-based; 0 when unknown). */
 struct bt_srcpos {
@@ -73,12 +74,20 @@ struct bt_task_spec {
 	size_t few_shot; /* train examples shown with each test example */
 	int normalize;   /* generation: normalise text before exact match (default 1) */
 	int k;           /* retrieval: cutoff for recall@k and nDCG@k (default 10) */
+	/* what a language model is given (benchtop-suite(5), plugin ABI 1.1) */
+	char *prompt;            /* the template; NULL: the default for the inputs (prompt.h) */
+	char *fewshot_delimiter; /* never NULL: "\n\n" unless given */
+	char *target_delimiter;  /* never NULL: " " unless given */
+	char **stop;             /* stop sequences, none unless given */
+	size_t n_stop;
+	size_t max_tokens; /* 0: left to the model */
 	struct bt_gate *gates;
 	size_t n_gates;
 	char *description;
 	struct bt_srcpos pos; /* the task's mapping */
 	/* where fields were named, for errors found when the data is read */
-	struct bt_srcpos name_pos, target_pos, id_pos, choices_pos, labels_pos, few_shot_pos;
+	struct bt_srcpos name_pos, target_pos, id_pos, choices_pos, labels_pos, few_shot_pos,
+	        prompt_pos;
 	struct bt_srcpos *inputs_pos; /* n_inputs */
 };
 
@@ -154,6 +163,7 @@ struct bt_task {
 	size_t n_train;
 	char **labels; /* classification: declared, else sorted unique train+test labels */
 	size_t n_labels;
+	struct bt_prompt prompt; /* the spec's template (or the default) and delimiters */
 	struct bt_arena arena;
 };
 
@@ -162,7 +172,8 @@ struct bt_task {
  * a missing or non-numeric target (regression), a label outside the
  * declared set, a missing field, a non-finite number in a numeric input,
  * duplicate example ids (naming both lines), choices that are not a list,
- * an empty split.
+ * an empty split, a prompt placeholder that names no input field (at the
+ * `prompt` option).
  */
 int bt_task_prepare(struct bt_task *out, const struct bt_suite *suite, size_t task_index,
                     const struct bt_task_opts *opts);

@@ -1121,6 +1121,49 @@ static void free_view(struct view *v)
 	free(v->fields);
 }
 
+/*
+ * The task's prompt: its template, whose placeholders must name input
+ * fields (the error points at the `prompt` option), or the default.
+ */
+static int prepare_prompt(struct prep *P)
+{
+	const struct bt_task_spec *spec = P->spec;
+	struct bt_task *t = P->t;
+	const char *bad, *s;
+
+	if (!spec->prompt) {
+		bt_prompt_default(&t->prompt, t->info.inputs, t->info.n_inputs);
+	} else if (bt_prompt_parse(&t->prompt, spec->prompt, NULL) != 0) {
+		return suite_error(P, spec->prompt_pos, "bad 'prompt' template: %s",
+		                   bt_error_last());
+	} else if ((bad = bt_prompt_unknown_field(&t->prompt, t->info.inputs, t->info.n_inputs))) {
+		struct bt_buf b = BT_BUF_INIT;
+		int rc;
+		if (strcmp(bad, spec->target) == 0) {
+			bt_buf_puts(&b, "the task's target, which the model must not see");
+		} else if (spec->choices && strcmp(bad, spec->choices) == 0) {
+			bt_buf_puts(&b, "the choices field, which models get as the example's "
+			                "choices, not as an input");
+		} else {
+			s = bt_suggest(bad, t->info.inputs, t->info.n_inputs);
+			if (s) {
+				bt_buf_printf(&b, "not an input field; did you mean '%s'?", s);
+			} else {
+				bt_buf_puts(&b, "not an input field (inputs: ");
+				for (size_t i = 0; i < t->info.n_inputs; i++)
+					bt_buf_printf(&b, "%s%s", i ? ", " : "", t->info.inputs[i]);
+				bt_buf_puts(&b, ")");
+			}
+		}
+		rc = suite_error(P, spec->prompt_pos, "the prompt of task '%s' names '{%s}', %s",
+		                 spec->name, bad, bt_buf_cstr(&b));
+		bt_buf_free(&b);
+		return rc;
+	}
+	bt_prompt_set_delimiters(&t->prompt, spec->fewshot_delimiter, spec->target_delimiter);
+	return 0;
+}
+
 int bt_task_prepare(struct bt_task *out, const struct bt_suite *suite, size_t task_index,
                     const struct bt_task_opts *opts)
 {
@@ -1303,6 +1346,12 @@ int bt_task_prepare(struct bt_task *out, const struct bt_suite *suite, size_t ta
 	out->info.n_train = out->n_train;
 	out->info.n_test = out->n_test;
 	out->info.seed = opts ? opts->seed : 0;
+	out->info.stop = (const char *const *)spec->stop;
+	out->info.n_stop = spec->n_stop;
+	out->info.target_delimiter = spec->target_delimiter;
+	out->info.max_tokens = spec->max_tokens;
+	if ((rc = prepare_prompt(&P)))
+		goto fail;
 	rc = 0;
 	goto out;
 fail:
@@ -1320,6 +1369,7 @@ out:
 
 void bt_task_release(struct bt_task *t)
 {
+	bt_prompt_release(&t->prompt);
 	bt_split_release(&t->test_split);
 	bt_split_release(&t->train_split);
 	bt_arena_free(&t->arena);

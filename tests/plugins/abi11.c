@@ -13,11 +13,17 @@
  *             max_tokens, and "refusals": "ok" when the host refused an
  *             example outside the call, invalid JSON and a reserved key
  *
+ * For the tests' failure cases, from the environment (which workers
+ * inherit): $BT_ABI11_FAIL_TASK names a task whose create fails, and
+ * $BT_ABI11_UNSTABLE makes each create record a file of its own making
+ * with different contents, as a model file changing under a run would.
+ *
  * Not thread-safe: one instance per thread, batches of 4.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "benchtop/plugin.h"
 
@@ -124,11 +130,30 @@ static int create(void **instance, const struct benchtop_host *host,
 	bad |= host->param_string(host, "key", "model.sha256", &key);
 	if (bad)
 		return -1;
-	if (file && host->record_file(host, key, file) != 0) {
-		snprintf(m->error, sizeof(m->error), "cannot record '%s'", file);
+	if (getenv("BT_ABI11_FAIL_TASK") && strcmp(getenv("BT_ABI11_FAIL_TASK"), task->name) == 0) {
+		snprintf(m->error, sizeof(m->error), "told to fail on task '%s'", task->name);
 		return -1;
 	}
 	dir = host->cache_dir(host);
+	if (getenv("BT_ABI11_UNSTABLE") && dir) {
+		static int creates;
+		char path[4096];
+		FILE *f;
+		snprintf(path, sizeof(path), "%s/unstable-%ld-%d", dir, (long)getpid(), ++creates);
+		f = fopen(path, "w");
+		if (f) {
+			fprintf(f, "%s\n", path);
+			fclose(f);
+		}
+		file = path;
+		if (host->record_file(host, key, file) != 0) {
+			snprintf(m->error, sizeof(m->error), "cannot record '%s'", file);
+			return -1;
+		}
+	} else if (file && host->record_file(host, key, file) != 0) {
+		snprintf(m->error, sizeof(m->error), "cannot record '%s'", file);
+		return -1;
+	}
 	if (dir) {
 		char path[4096];
 		FILE *f;

@@ -599,6 +599,54 @@ Test(suite, picks_few_shot_windows_stably_and_independently_of_shards)
 	free(text);
 }
 
+Test(suite, language_model_options_reach_the_task_info_and_its_prompt)
+{
+	struct bt_suite *s;
+	struct bt_task t, u;
+	struct bt_buf b = BT_BUF_INIT;
+	char *path = write_file("qa.jsonl", "{\"id\": \"a\", \"q\": \"1+1?\", \"n\": 0.5, "
+	                                    "\"ans\": \"2\"}\n");
+	char *text = bt_xasprintf(
+	        "name: lm\noptions: {stop: \"\\n\\n\", max_tokens: 9}\ntasks:\n"
+	        "  - name: qa\n    type: generation\n    data: {test: %s, train: %s}\n"
+	        "    target: ans\n    options:\n"
+	        "      prompt: \"Q: {q} ({{n}}={n})\\nA:\"\n      few_shot: 1\n"
+	        "      fewshot_delimiter: \"\\n---\\n\"\n      target_delimiter: \"\"\n"
+	        "      stop: [\"Q:\", \"\\n\"]\n"
+	        "  - name: plain\n    type: generation\n    data: {test: %s}\n    target: ans\n",
+	        path, path, path);
+
+	s = load_text(text);
+	cr_assert_str_eq(s->tasks[0].prompt, "Q: {q} ({{n}}={n})\nA:");
+	cr_assert_eq(s->tasks[0].n_stop, 2);
+	cr_assert_str_eq(s->tasks[0].stop[1], "\n");
+	cr_assert_eq(s->tasks[0].max_tokens, 9, "inherited from the suite's options");
+	prepare(&t, s, "qa", NULL);
+	cr_assert_eq(t.info.n_stop, 2);
+	cr_assert_str_eq(t.info.stop[0], "Q:");
+	cr_assert_str_eq(t.info.target_delimiter, "");
+	cr_assert_eq(t.info.max_tokens, 9);
+	cr_assert_eq(bt_prompt_render(&b, &t.prompt, t.info.type, &t.test[0]), 0);
+	cr_assert_str_eq(bt_buf_cstr(&b), "Q: 1+1? ({n}=0.5)\nA:2\n---\nQ: 1+1? ({n}=0.5)\nA:");
+
+	/* No options: the defaults, and the one-line-per-field template. */
+	cr_assert_null(s->tasks[1].prompt);
+	prepare(&u, s, "plain", NULL);
+	cr_assert_eq(u.info.n_stop, 1);
+	cr_assert_str_eq(u.info.stop[0], "\n\n");
+	cr_assert_str_eq(u.info.target_delimiter, " ");
+	cr_assert_str_eq(u.prompt.fewshot_delimiter, "\n\n");
+	bt_buf_reset(&b);
+	cr_assert_eq(bt_prompt_render(&b, &u.prompt, u.info.type, &u.test[0]), 0);
+	cr_assert_str_eq(bt_buf_cstr(&b), "q: 1+1?\nn: 0.5");
+	bt_buf_free(&b);
+	bt_task_release(&t);
+	bt_task_release(&u);
+	bt_suite_free(s);
+	free(text);
+	free(path);
+}
+
 Test(suite, reads_vectors_and_numeric_majorities_into_features)
 {
 	char *p = write_file("d/v.jsonl", "{\"id\": \"a\", \"v\": [1, 2], \"n\": 3, \"t\": \"x\", "
