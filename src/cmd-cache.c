@@ -24,6 +24,7 @@
 #include "error.h"
 #include "fetch.h"
 #include "format.h"
+#include "plugin-host.h"
 #include "reqcache.h"
 #include "store.h"
 #include "util.h"
@@ -580,9 +581,9 @@ static int cache_requests(int argc, char **argv, struct bt_ctx *ctx)
 		                                "--base-url and --model"
 		                              : "say what to remove: --all, or "
 		                                "--base-url and/or --model");
-	rc = bt_reqcache_root(&root);
-	if (rc)
-		return bt_cli_fail(ctx, rc);
+	root = bt_plugin_cache_root();
+	if (!root)
+		return bt_cli_fail(ctx, bt_error_code());
 	if (strcmp(sub, "ls") == 0) {
 		code = requests_ls(ctx, root, fmt, no_header);
 	} else {

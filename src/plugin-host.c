@@ -868,11 +868,11 @@ static int host_record_file(const struct benchtop_host *host, const char *key, c
 	return 0;
 }
 
-char *bt_plugin_cache_dir(const char *name)
+char *bt_plugin_cache_root(void)
 {
 	const char *env = getenv("BENCHTOP_PLUGIN_CACHE"), *xdg = getenv("XDG_CACHE_HOME");
 	const char *home = getenv("HOME");
-	char *base, *dir, *safe;
+	char *base;
 
 	if (env && *env) {
 		char cwd[4096];
@@ -889,6 +889,15 @@ char *bt_plugin_cache_dir(const char *name)
 		                           "$XDG_CACHE_HOME nor $HOME is set");
 		return NULL;
 	}
+	return base;
+}
+
+char *bt_plugin_cache_dir(const char *name)
+{
+	char *base = bt_plugin_cache_root(), *dir, *safe;
+
+	if (!base)
+		return NULL;
 	/* A name is one path component, whatever the plugin calls itself. */
 	safe = bt_xstrdup(name && *name ? name : "plugin");
 	for (char *c = safe; *c; c++)

@@ -139,5 +139,7 @@ int bt_detail_key_reserved(const char *key);
  * (message set) when there is no home for it or it cannot be created.
  */
 char *bt_plugin_cache_dir(const char *name);
+/* The directory holding every plugin's cache directory (not created); NULL as above. */
+char *bt_plugin_cache_root(void);
 
 #endif

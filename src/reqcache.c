@@ -7,7 +7,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <pwd.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,33 +16,6 @@
 #include "error.h"
 #include "reqcache.h"
 #include "util.h"
-
-int bt_reqcache_root(char **out)
-{
-	const char *env = getenv("BENCHTOP_PLUGIN_CACHE"), *xdg = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
-	struct passwd *pw;
-
-	*out = NULL;
-	if (env && *env) {
-		*out = bt_xstrdup(env);
-		return 0;
-	}
-	/* The XDG specification ignores relative values. */
-	if (xdg && xdg[0] == '/') {
-		*out = bt_xasprintf("%s/benchtop/plugins", xdg);
-		return 0;
-	}
-	if (!home || !*home) {
-		pw = getpwuid(getuid());
-		home = pw ? pw->pw_dir : NULL;
-	}
-	if (!home || !*home)
-		return bt_error_set(BT_ENOTFOUND, "cannot find a home directory for the plugin "
-		                                  "caches: set BENCHTOP_PLUGIN_CACHE");
-	*out = bt_xasprintf("%s/.cache/benchtop/plugins", home);
-	return 0;
-}
 
 /* The cache files under root, sorted by plugin name: name and path pairs. */
 static int find_caches(const char *root, char ***names, char ***paths, size_t *n)

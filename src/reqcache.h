@@ -4,8 +4,8 @@
  * clearing it for `benchtop cache requests`.
  *
  * A plugin keeps its cache in its own directory under the plugin cache
- * root (benchtop-plugin(3): host->cache_dir), as one SQLite file in WAL
- * mode shared by every worker and every run:
+ * root (host->cache_dir; bt_plugin_cache_root() in plugin-host.h), as one
+ * SQLite file in WAL mode shared by every worker and every run:
  *
  *   ROOT/NAME/requests.sqlite     NAME: the plugin ("openai")
  *
@@ -38,13 +38,6 @@
 	"response TEXT NOT NULL, " /* the body of the 200 answer */           \
 	"created REAL NOT NULL"    /* seconds since the epoch */              \
 	") WITHOUT ROWID"
-
-/*
- * The plugin cache root: $BENCHTOP_PLUGIN_CACHE, else
- * $XDG_CACHE_HOME/benchtop/plugins, else ~/.cache/benchtop/plugins.  *out
- * is a new string; BT_ENOTFOUND when there is no HOME to put it in.
- */
-int bt_reqcache_root(char **out);
 
 /* What one cache holds for one server and model. */
 struct bt_reqcache_group {
