@@ -380,7 +380,8 @@ static int read_logliks(const struct oa *m, json_t *resp, const char *ctx, const
                         size_t n, double *ll, char **why)
 {
 	json_t *choices = json_object_get(resp, "choices");
-	size_t ctx_cp = code_points(ctx) + code_points(m->delim);
+	/* The continuation is the delimiter and the choice, as in lm-evaluation-harness. */
+	size_t ctx_cp = code_points(ctx);
 
 	if (!json_is_array(choices) || json_array_size(choices) != n) {
 		*why = xasprintf("the server answered %zu completions for %zu prompts",
@@ -398,7 +399,7 @@ static int read_logliks(const struct oa *m, json_t *resp, const char *ctx, const
 			                 j, n);
 			return -1;
 		}
-		full_cp = ctx_cp + code_points(conts[j]);
+		full_cp = ctx_cp + code_points(m->delim) + code_points(conts[j]);
 		lp = json_object_get(c, "logprobs");
 		offs = json_object_get(lp, "text_offset");
 		lps = json_object_get(lp, "token_logprobs");
@@ -488,39 +489,45 @@ static long find_word(const char *s, const char *w)
 	return -1;
 }
 
+/* Is c the letter of one of n choices, standing alone (end, '.', ')', ':' or ',' next)? */
+static int letter_of(const char *p, size_t n)
+{
+	int c = toupper((unsigned char)p[0]);
+
+	if (c < 'A' || c >= 'A' + (int)n || c > 'Z')
+		return -1;
+	return p[1] == '\0' || strchr(".):,", p[1]) ? c - 'A' : -1;
+}
+
 /*
- * The choice a text answer names: "ANSWER: C" (Inspect's format), a
- * reply that is a letter ("C", "(C)", "C. Paris"), or the text of exactly
- * one choice.  -1 when it names none.
+ * The choice a text answer names: "ANSWER: C" (Inspect's format) or "the
+ * answer is C", a reply that is a letter ("C", "(C)", "C. Paris"), or the
+ * text of exactly one choice.  -1 when it names none.
  */
 static int64_t answer_choice(const char *text, const struct benchtop_example *ex)
 {
 	char *t = trimmed(text);
-	int64_t got = -1, found = 0;
+	int64_t got = -1;
+	size_t found = 0;
 	long at;
 
 	if (!t)
 		return -1;
 	if ((at = find_word(t, "answer")) >= 0) {
 		const char *p = t + at + 6;
-		while (*p == ':' || *p == ' ' || *p == '*' || *p == '(')
-			p++;
-		if (toupper((unsigned char)*p) >= 'A' &&
-		    toupper((unsigned char)*p) < 'A' + (int)ex->n_choices &&
-		    !isalnum((unsigned char)p[1]))
-			got = toupper((unsigned char)*p) - 'A';
+		p += strspn(p, " :*(");
+		if (strncasecmp(p, "is ", 3) == 0)
+			p += 3 + strspn(p + 3, " :*(");
+		got = letter_of(p, ex->n_choices);
 	}
-	if (got < 0 && toupper((unsigned char)t[0]) >= 'A' &&
-	    toupper((unsigned char)t[0]) < 'A' + (int)ex->n_choices &&
-	    !isalnum((unsigned char)t[1]))
-		got = toupper((unsigned char)t[0]) - 'A';
+	if (got < 0)
+		got = letter_of(t, ex->n_choices);
 	for (size_t c = 0; got < 0 && c < ex->n_choices; c++)
-		if (find_word(t, ex->choices[c]) >= 0) {
+		if (find_word(t, ex->choices[c]) >= 0)
 			found++;
+	for (size_t c = 0; got < 0 && found == 1 && c < ex->n_choices; c++)
+		if (find_word(t, ex->choices[c]) >= 0)
 			got = (int64_t)c;
-		}
-	if (found > 1)
-		got = -1;
 	free(t);
 	return got;
 }
@@ -557,9 +564,12 @@ static const char *answer_text(const struct oa *m, json_t *resp, json_t *meta, c
 	if (!c) {
 		json_t *e = json_object_get(resp, "error");
 		json_t *msg = json_is_object(e) ? json_object_get(e, "message") : e;
-		*why = json_is_string(msg) ? xasprintf("the server answered with an error: %s",
-		                                       json_string_value(msg))
-		                           : xasprintf("the server's answer has no choices");
+		char *said = json_is_string(msg) ? oa_sanitize(json_string_value(msg),
+		                                               json_string_length(msg), NULL, 500)
+		                                 : NULL;
+		*why = said ? xasprintf("the server answered with an error: %s", said)
+		            : xasprintf("the server's answer has no choices");
+		free(said);
 		return NULL;
 	}
 	fr = json_object_get(c, "finish_reason");
@@ -639,10 +649,14 @@ static void read_answer(struct oa *m, const struct benchtop_example *ex, const c
 	if (m->task->type == BENCHTOP_TASK_MULTIPLE_CHOICE) {
 		o->choice = answer_choice(o->text ? o->text : "", ex);
 		json_object_set_new(o->meta, "answer", json_string(o->text ? o->text : ""));
-		if (o->choice < 0)
-			o->error = xasprintf(
-			        "the model's answer names none of the %zu choices: %.200s",
-			        ex->n_choices, o->text ? o->text : "");
+		if (o->choice < 0) {
+			char *said = oa_sanitize(o->text ? o->text : "",
+			                         o->text ? strlen(o->text) : 0, NULL, 200);
+			o->error =
+			        xasprintf("the model's answer names none of the %zu choices: '%s'",
+			                  ex->n_choices, said ? said : "");
+			free(said);
+		}
 		free(o->text);
 		o->text = NULL;
 	} else if (m->task->type == BENCHTOP_TASK_CLASSIFICATION) {
