@@ -24,9 +24,10 @@ The "model" answers deterministically, so tests can compute what it says:
     longest choice text (the first on ties).  One asking to "Answer with
     one of: a, b, c." is answered "The answer is L.", L the label that
     occurs first in the prompt before that line (else the last label).
-  * Anything else is answered with its last non-empty line in capitals
-    after a space, then "\\n\\n(end of answer)": with stop "\\n\\n" the
-    completion is " PARIS" for a prompt ending in "paris".
+  * Anything else is answered with the end of its last non-empty line
+    (after the line's last colon, if any) in capitals after a space, then
+    "\\n\\n(end of answer)": with stop "\\n\\n" the completion is " PARIS"
+    for a prompt ending in "Shout: paris".
   The server honours `stop` (the completion ends before the earliest stop
   sequence) and `max_tokens` (in its own tokens).
 
@@ -35,12 +36,13 @@ Injected failures and behaviours:
   a prompt containing REJECT-ME   400 whose message quotes the prompt's
                                   marker, control characters and the API key
   POST /_control {"fail_429": N, "retry_after": S, "fail_500": N,
-                  "delay_ms": D, "hold_s": H}
+                  "delay_ms": D, "hold_s": H, "hold_free": F}
       the next N requests get 429 (with Retry-After: S) or 500; every
-      request waits D ms; with hold_s, requests wait up to H seconds and
-      stop early when the client hangs up (counted as "disconnected")
+      request waits D ms; with hold_s, requests after the next F wait up
+      to H seconds ("holding" counts them) and stop early when the client
+      hangs up (counted as "disconnected")
   GET  /_stats   {"requests", "by_path", "statuses", "max_in_flight",
-                  "early_retries", "disconnected", "completed",
+                  "early_retries", "disconnected", "completed", "holding",
                   "auth_ok", "auth_bad", "probes"}
       early_retries counts retries of a 429'd body that came before its
       Retry-After had passed; probes, completions requests for the
@@ -108,8 +110,8 @@ def answer(prompt):
             found = [(before.find(x), x) for x in labels if x and before.find(x) >= 0]
             pick = min(found)[1] if found else labels[-1]
             return "The answer is %s." % pick
-    last = lines[-1].strip() if lines else ""
-    return " " + last.upper() + "\n\n(end of answer)"
+    last = lines[-1] if lines else ""
+    return " " + last[last.rfind(":") + 1:].strip().upper() + "\n\n(end of answer)"
 
 
 def generate(prompt, max_tokens, stop):
@@ -262,6 +264,8 @@ class State:
         self.fail_500 = 0
         self.delay_ms = 0
         self.hold_s = 0
+        self.hold_free = 0
+        self.holding = 0
         self.not_before = {}  # body -> earliest time a retry may come
 
     def stats(self):
@@ -270,6 +274,7 @@ class State:
             "max_in_flight": self.max_in_flight, "early_retries": self.early_retries,
             "disconnected": self.disconnected, "completed": self.completed,
             "auth_ok": self.auth_ok, "auth_bad": self.auth_bad, "probes": self.probes,
+            "holding": self.holding,
         }
 
 
@@ -287,19 +292,22 @@ def main():
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # No Nagle: a reply's last segment must not wait for the client's ACK.
+        disable_nagle_algorithm = True
 
         def log_message(self, fmt, *a):
             pass
 
         def send_json(self, status, obj, headers=()):
-            data = json.dumps(obj).encode("utf-8")
+            data = json.dumps(obj, separators=(",", ":")).encode("utf-8")
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             for k, v in headers:
                 self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
+            # Headers and body in one write (end_headers would send the headers alone).
+            self._headers_buffer.append(b"\r\n" + data)
+            self.flush_headers()
             with state.lock:
                 state.statuses[str(status)] = state.statuses.get(str(status), 0) + 1
 
@@ -315,7 +323,8 @@ def main():
         def do_GET(self):
             if self.path == "/_stats":
                 with state.lock:
-                    self.send_json(200, state.stats())
+                    stats = state.stats()
+                self.send_json(200, stats)
                 return
             if self.path == "/v1/models":
                 self.send_json(200, {"object": "list", "data": [
@@ -403,6 +412,9 @@ def main():
                 else:
                     inject = 0
                 delay, hold = state.delay_ms / 1000.0, state.hold_s
+                if hold and state.hold_free > 0:
+                    state.hold_free -= 1
+                    hold = 0
             if inject == 429:
                 self.error(429, "Rate limit reached for requests", code="rate_limit_exceeded",
                            headers=[("Retry-After", str(ra))])
@@ -437,11 +449,16 @@ def main():
                 self.error(400, "prompt rejected: REJECT-ME \x1b[31mred\x1b[0m \u202eevil "
                            "for key %s\nsecond line" % key, "prompt")
                 return
-            if hold and self.wait(hold, True):
+            if hold:
                 with state.lock:
-                    state.disconnected += 1
-                self.close_connection = True
-                return
+                    state.holding += 1
+                gone = self.wait(hold, True)
+                with state.lock:
+                    state.holding -= 1
+                    state.disconnected += gone
+                if gone:
+                    self.close_connection = True
+                    return
             if delay:
                 self.wait(delay, False)
             with state.lock:
