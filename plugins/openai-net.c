@@ -768,9 +768,15 @@ static int start(struct oa_net *net, struct session *s, struct oa_request *r)
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(net->cfg.timeout * 1000));
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	                 (long)(1000 * (net->cfg.timeout < 30 ? net->cfg.timeout : 30)));
-	/* HTTP/2 where the server offers it over TLS, HTTP/1.1 otherwise. */
+	/*
+	 * HTTP/2 where the server offers it over TLS, HTTP/1.1 otherwise.  Over
+	 * TLS, wait for the first connection's handshake to say whether it can
+	 * carry every request; over plain HTTP, which never multiplexes here,
+	 * waiting would hold every request until the first one is answered.
+	 */
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	if (strncmp(url, "https://", 8) == 0)
+		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "benchtop-openai/1.0");
 #if LIBCURL_VERSION_NUM >= 0x075500

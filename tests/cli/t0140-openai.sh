@@ -415,14 +415,15 @@ post "$URL_main" /_control '{"hold_s": 60}'
 "$BENCHTOP" run "$SUITE" --task shout -m openai -p "base_url=$B" -p model=cancel-model --no-isolate -j 1 \
 	>"$TEST_DIR/cancel.out" 2>&1 &
 bt=$!
-wait_for "$URL_main" holding 1
+# The five examples the server does not reject are asked at once, and held.
+wait_for "$URL_main" holding 5
 kill -INT $bt
 set +e
 wait $bt
 rc=$?
 set -e
 [ "$rc" = 3 ] || fail "an interrupted run exits 3, got $rc"
-wait_for "$URL_main" disconnected 1
+wait_for "$URL_main" disconnected 5
 [ "$(counter "$URL_main" completed)" = 0 ] || fail "a held request ran to completion: cancellation did not abandon it"
 [ "$(q "SELECT status FROM runs WHERE id = (SELECT max(run_id) FROM params WHERE key = 'model' AND value = 'cancel-model')")" = interrupted ] ||
 	fail "the run should be marked interrupted"

@@ -298,7 +298,16 @@ def main():
         def log_message(self, fmt, *a):
             pass
 
+        def settle(self):
+            """The request stops counting as in flight: before its reply is sent, so that
+            a client that starts another as soon as it has the reply is not counted twice."""
+            if getattr(self, "in_flight", False):
+                self.in_flight = False
+                with state.lock:
+                    state.in_flight -= 1
+
         def send_json(self, status, obj, headers=()):
+            self.settle()
             data = json.dumps(obj, separators=(",", ":")).encode("utf-8")
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -375,14 +384,14 @@ def main():
                 state.by_path[self.path] = state.by_path.get(self.path, 0) + 1
                 state.in_flight += 1
                 state.max_in_flight = max(state.max_in_flight, state.in_flight)
+                self.in_flight = True
                 due = state.not_before.pop(raw, None)
                 if due is not None and now < due - 0.02:
                     state.early_retries += 1
             try:
                 self.api(raw)
             finally:
-                with state.lock:
-                    state.in_flight -= 1
+                self.settle()
 
         def api(self, raw):
             if args.log:
