@@ -397,6 +397,19 @@ static int slots_init(struct slots *s, const char *dir, long n)
 	return 0;
 }
 
+/* Lock (F_WRLCK) or unlock (F_UNLCK) len bytes from start (len 0: to the end), without waiting. */
+static int lock_bytes(int fd, short type, off_t start, off_t len)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl)); /* l_pid must be 0 for open-file-description locks */
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = start;
+	fl.l_len = len;
+	return fcntl(fd, F_OFD_SETLK, &fl);
+}
+
 /* A free slot's index, or -1 when all are taken (here or by other workers). */
 static long slot_take(struct slots *s)
 {
@@ -405,18 +418,10 @@ static long slot_take(struct slots *s)
 	pthread_mutex_lock(&s->mu);
 	for (long k = 0; k < s->n && got < 0; k++) {
 		long i = (s->next + k) % s->n;
-		struct flock fl;
 		if (s->held[i])
 			continue;
-		if (s->fd >= 0) {
-			memset(&fl, 0, sizeof(fl));
-			fl.l_type = F_WRLCK;
-			fl.l_whence = SEEK_SET;
-			fl.l_start = i;
-			fl.l_len = 1;
-			if (fcntl(s->fd, F_OFD_SETLK, &fl) != 0)
-				continue;
-		}
+		if (s->fd >= 0 && lock_bytes(s->fd, F_WRLCK, i, 1) != 0)
+			continue;
 		s->held[i] = 1;
 		s->next = i + 1;
 		got = i;
@@ -427,19 +432,11 @@ static long slot_take(struct slots *s)
 
 static void slot_give(struct slots *s, long i)
 {
-	struct flock fl;
-
 	if (i < 0)
 		return;
 	pthread_mutex_lock(&s->mu);
-	if (s->fd >= 0) {
-		memset(&fl, 0, sizeof(fl));
-		fl.l_type = F_UNLCK;
-		fl.l_whence = SEEK_SET;
-		fl.l_start = i;
-		fl.l_len = 1;
-		fcntl(s->fd, F_OFD_SETLK, &fl);
-	}
+	if (s->fd >= 0)
+		lock_bytes(s->fd, F_UNLCK, i, 1);
 	s->held[i] = 0;
 	pthread_mutex_unlock(&s->mu);
 }
@@ -448,11 +445,7 @@ static void slots_release(struct slots *s)
 {
 	if (s->fd >= 0) {
 		/* The last one out (nobody holds any byte) removes the file. */
-		struct flock fl;
-		memset(&fl, 0, sizeof(fl));
-		fl.l_type = F_WRLCK;
-		fl.l_whence = SEEK_SET;
-		if (fcntl(s->fd, F_OFD_SETLK, &fl) == 0 && s->path)
+		if (lock_bytes(s->fd, F_WRLCK, 0, 0) == 0 && s->path)
 			unlink(s->path);
 		close(s->fd);
 	}

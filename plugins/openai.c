@@ -213,38 +213,6 @@ static char *base_prompt(struct oa *m, const struct benchtop_example *ex, const 
 	return strdup(p ? p : "");
 }
 
-/* The prompt shown when the model answers a choice or a label in text. */
-static char *answer_prompt(struct oa *m, const struct benchtop_example *ex, const char *base)
-{
-	const struct benchtop_task_info *t = m->task;
-	size_t len = strlen(base) + 256;
-	char *s, *p;
-
-	if (t->type == BENCHTOP_TASK_MULTIPLE_CHOICE) {
-		for (size_t c = 0; c < ex->n_choices; c++)
-			len += strlen(ex->choices[c]) + 8;
-		s = p = malloc(len);
-		if (!s)
-			return NULL;
-		p += sprintf(p, "%s\n\n", base);
-		for (size_t c = 0; c < ex->n_choices; c++)
-			p += sprintf(p, "%c. %s\n", (int)('A' + c), ex->choices[c]);
-		sprintf(p, "\nAnswer with the letter of the correct choice.%s",
-		        m->api == API_COMPLETIONS ? "\nAnswer:" : "");
-		return s;
-	}
-	for (size_t l = 0; l < t->n_labels; l++)
-		len += strlen(t->labels[l]) + 2;
-	s = p = malloc(len);
-	if (!s)
-		return NULL;
-	p += sprintf(p, "%s\n\nAnswer with one of: ", base);
-	for (size_t l = 0; l < t->n_labels; l++)
-		p += sprintf(p, "%s%s", l ? ", " : "", t->labels[l]);
-	sprintf(p, ".%s", m->api == API_COMPLETIONS ? "\nAnswer:" : "");
-	return s;
-}
-
 /* The continuation scored for choice or label j: the delimiter, then its text. */
 static const char *option_text(const struct oa *m, const struct benchtop_example *ex, size_t j)
 {
@@ -254,6 +222,34 @@ static const char *option_text(const struct oa *m, const struct benchtop_example
 static size_t n_options(const struct oa *m, const struct benchtop_example *ex)
 {
 	return m->task->type == BENCHTOP_TASK_MULTIPLE_CHOICE ? ex->n_choices : m->task->n_labels;
+}
+
+/*
+ * The prompt shown when the model answers in text: the choices lettered
+ * below the prompt ("A. Paris"), or the labels listed, and what to answer.
+ */
+static char *answer_prompt(struct oa *m, const struct benchtop_example *ex, const char *base)
+{
+	int mc = m->task->type == BENCHTOP_TASK_MULTIPLE_CHOICE;
+	size_t len = 0;
+	char *s = NULL;
+	FILE *f = open_memstream(&s, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "%s\n\n%s", base, mc ? "" : "Answer with one of: ");
+	for (size_t j = 0; j < n_options(m, ex); j++)
+		if (mc)
+			fprintf(f, "%c. %s\n", (int)('A' + j), option_text(m, ex, j));
+		else
+			fprintf(f, "%s%s", j ? ", " : "", option_text(m, ex, j));
+	fprintf(f, "%s%s", mc ? "\nAnswer with the letter of the correct choice." : ".",
+	        m->api == API_COMPLETIONS ? "\nAnswer:" : "");
+	if (fclose(f) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
 }
 
 /* A JSON string, or NULL when `s` is not valid UTF-8 (jansson refuses it). */
@@ -896,6 +892,9 @@ static void build(struct oa *m, const struct benchtop_example *ex, struct oa_req
 		}
 		free(conts);
 		*ctx = base;
+	} else if (m->task->type == BENCHTOP_TASK_MULTIPLE_CHOICE && ex->n_choices > 26) {
+		*why = "-p mc=generate letters at most 26 choices, and the example has more";
+		free(base);
 	} else {
 		char *p = m->task->type == BENCHTOP_TASK_GENERATION ? NULL
 		                                                    : answer_prompt(m, ex, base);

@@ -209,12 +209,42 @@ static const char *entry_type(const struct bt_cache_entry *e)
 	return e->sha256[0] ? "-" : base;
 }
 
+/*
+ * Print a listing.  A table with no rows prints "EMPTY 'DIR' is empty" on
+ * standard error instead, and a table with rows is followed there by
+ * "SUMMARY 'DIR'".
+ */
+static int write_listing(struct bt_ctx *ctx, struct bt_table *t, enum bt_format fmt, int no_header,
+                         const char *empty, const char *summary, const char *dir)
+{
+	struct bt_output_opts oo = {0};
+	int rc = 0;
+
+	if (fmt == BT_FMT_TABLE && bt_table_rows(t) == 0) {
+		if (!ctx->quiet) {
+			fprintf(stderr, "%s '", empty);
+			bt_cli_puts_safe(stderr, dir, 0);
+			fputs("' is empty\n", stderr);
+		}
+		return 0;
+	}
+	oo.width = ctx->stdout_tty ? ctx->width : 0;
+	oo.color = ctx->color;
+	oo.no_header = no_header;
+	rc = bt_table_write(t, stdout, fmt, &oo);
+	if (!rc && fmt == BT_FMT_TABLE && !ctx->quiet) {
+		fprintf(stderr, "%s '", summary);
+		bt_cli_puts_safe(stderr, dir, 0);
+		fputs("'\n", stderr);
+	}
+	return rc;
+}
+
 static int cache_ls(struct bt_ctx *ctx, const char *dir, struct known *k, enum bt_format fmt,
                     int no_header)
 {
 	struct bt_cache_entry *e = NULL;
 	struct bt_table *t;
-	struct bt_output_opts oo = {0};
 	size_t n = 0, i;
 	int64_t total = 0;
 	int machine, c_sha, c_size_h, c_size, c_state, c_mod, c_suites, c_type, c_file, c_path, rc;
@@ -269,24 +299,11 @@ static int cache_ls(struct bt_ctx *ctx, const char *dir, struct known *k, enum b
 		bt_table_text(t, c_path, e[i].path);
 		total += e[i].size;
 	}
-	if (fmt == BT_FMT_TABLE && n == 0) {
-		if (!ctx->quiet) {
-			fputs("the data cache '", stderr);
-			bt_cli_puts_safe(stderr, dir, 0);
-			fputs("' is empty\n", stderr);
-		}
-	} else {
-		oo.width = ctx->stdout_tty ? ctx->width : 0;
-		oo.color = ctx->color;
-		oo.no_header = no_header;
-		rc = bt_table_write(t, stdout, fmt, &oo);
-		if (!rc && fmt == BT_FMT_TABLE && !ctx->quiet) {
-			char size[32];
-			bt_cache_format_size(size, sizeof(size), total);
-			fprintf(stderr, "%zu file%s, %s in '", n, n == 1 ? "" : "s", size);
-			bt_cli_puts_safe(stderr, dir, 0);
-			fputs("'\n", stderr);
-		}
+	{
+		char size[32], summary[128];
+		bt_cache_format_size(size, sizeof(size), total);
+		snprintf(summary, sizeof(summary), "%zu file%s, %s in", n, n == 1 ? "" : "s", size);
+		rc = write_listing(ctx, t, fmt, no_header, "the data cache", summary, dir);
 	}
 	bt_table_free(t);
 	bt_cache_entries_free(e, n);
@@ -445,7 +462,6 @@ out:
 static int requests_ls(struct bt_ctx *ctx, const char *root, enum bt_format fmt, int no_header)
 {
 	struct bt_reqcache_group *g = NULL;
-	struct bt_output_opts oo = {0};
 	struct bt_table *t;
 	size_t n = 0, i;
 	int64_t total = 0, answers = 0;
@@ -484,25 +500,13 @@ static int requests_ls(struct bt_ctx *ctx, const char *root, enum bt_format fmt,
 		total += g[i].bytes;
 		answers += g[i].responses;
 	}
-	if (fmt == BT_FMT_TABLE && n == 0) {
-		if (!ctx->quiet) {
-			fputs("the request cache under '", stderr);
-			bt_cli_puts_safe(stderr, root, 0);
-			fputs("' is empty\n", stderr);
-		}
-	} else {
-		oo.width = ctx->stdout_tty ? ctx->width : 0;
-		oo.color = ctx->color;
-		oo.no_header = no_header;
-		rc = bt_table_write(t, stdout, fmt, &oo);
-		if (!rc && fmt == BT_FMT_TABLE && !ctx->quiet) {
-			char size[32];
-			bt_cache_format_size(size, sizeof(size), total);
-			fprintf(stderr, "%lld cached answer%s, %s under '", (long long)answers,
-			        answers == 1 ? "" : "s", size);
-			bt_cli_puts_safe(stderr, root, 0);
-			fputs("'\n", stderr);
-		}
+	{
+		char size[32], summary[128];
+		bt_cache_format_size(size, sizeof(size), total);
+		snprintf(summary, sizeof(summary), "%lld cached answer%s, %s under",
+		         (long long)answers, answers == 1 ? "" : "s", size);
+		rc = write_listing(ctx, t, fmt, no_header, "the request cache under", summary,
+		                   root);
 	}
 	bt_table_free(t);
 	bt_reqcache_groups_free(g, n);
