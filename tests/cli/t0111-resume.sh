@@ -124,10 +124,15 @@ ok "SIGINT flushes and marks the run interrupted ($kept samples); resume complet
 
 expect_rc 2 run --resume "$base"
 expect_err "is finished: there is nothing to resume"
+before=$(sqlite3 "$BENCHTOP_DB" 'SELECT count(*) FROM runs')
 # shellcheck disable=SC2086
 "$BENCHTOP" -q run $args >/dev/null 2>&1 &
 pid=$!
-sleep 0.5
+# Killed once its run exists (the model is created first, which a slow build takes long over).
+until [ "$(sqlite3 "$BENCHTOP_DB" 'SELECT count(*) FROM runs')" -gt "$before" ]; do
+	kill -0 "$pid" 2>/dev/null || fail "the run ended before it was killed"
+	sleep 0.05
+done
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 id=$(sqlite3 "$BENCHTOP_DB" 'SELECT max(id) FROM runs')
