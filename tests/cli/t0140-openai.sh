@@ -334,7 +334,18 @@ case $(q "SELECT error FROM samples s JOIN tasks t ON t.id = s.task_id WHERE t.r
 esac
 [ "$(counter "$URL_main" requests)" = 2 ] || fail "max_retries=1: two attempts"
 post "$URL_main" /_reset '{}'
-ok "429 and 500 are retried (Retry-After honoured), up to max_retries"
+# A request that takes longer than -p timeout is given up (and would be retried).
+post "$URL_main" /_control '{"hold_s": 60}'
+expect_rc 0 run "$SUITE" --task shout --limit 1 -m openai -p "base_url=$B" -p model=test-model -p cache=off \
+	-p timeout=1 -p max_retries=0
+run=$(last_run)
+case $(q "SELECT error FROM samples s JOIN tasks t ON t.id = s.task_id WHERE t.run_id = $run") in
+*"cannot reach $B/chat/completions: Timeout was reached"*) ;;
+*) fail "a request past its timeout should fail with the reason" ;;
+esac
+wait_for "$URL_main" disconnected 1
+post "$URL_main" /_reset '{}'
+ok "429 and 500 are retried (Retry-After honoured), up to max_retries; timeouts end requests"
 
 # --- a server down at the start --------------------------------------------------------
 
