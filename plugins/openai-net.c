@@ -170,7 +170,7 @@ static char *server_message(const char *body, size_t len, const char *api_key)
 
 struct cache {
 	sqlite3 *db;
-	sqlite3_stmt *get, *put;
+	sqlite3_stmt *get, *put, *del;
 	pthread_mutex_t mu; /* one connection, shared by the instance's threads */
 	int warned;
 };
@@ -181,6 +181,7 @@ static void cache_close(struct cache *c)
 		return;
 	sqlite3_finalize(c->get);
 	sqlite3_finalize(c->put);
+	sqlite3_finalize(c->del);
 	sqlite3_close(c->db);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
@@ -250,7 +251,9 @@ static struct cache *cache_open(const char *dir, char *err, size_t errn)
 	    sqlite3_prepare_v2(c->db,
 	                       "INSERT OR REPLACE INTO responses (key, base_url, model, endpoint, "
 	                       "request, response, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-	                       -1, &c->put, NULL) != SQLITE_OK)
+	                       -1, &c->put, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, "DELETE FROM responses WHERE key = ?", -1, &c->del, NULL) !=
+	            SQLITE_OK)
 		goto sql_fail;
 	free(path);
 	return c;
@@ -1039,6 +1042,20 @@ void oa_net_run(struct oa_net *net, struct oa_request *reqs, size_t n)
 			}
 		session_give(net, s);
 	}
+}
+
+void oa_net_forget(struct oa_net *net, const struct oa_request *r)
+{
+	struct cache *c = net->cache;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->mu);
+	sqlite3_reset(c->del);
+	sqlite3_bind_text(c->del, 1, r->key, 64, SQLITE_STATIC);
+	sqlite3_step(c->del);
+	sqlite3_reset(c->del);
+	pthread_mutex_unlock(&c->mu);
 }
 
 void oa_request_release(struct oa_request *r)

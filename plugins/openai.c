@@ -21,7 +21,7 @@
  * The prompt is the host's (the suite's `prompt` template with its
  * few-shot demonstrations, benchtop-suite(5)); the exact request body is
  * attached to each sample.  Requests go out through openai-net.c, which
- * caches every answer, so a second run sends nothing.
+ * caches every usable answer, so a second run sends nothing.
  *
  * Params (benchtop-openai(7)): base_url, model (required); api, mc,
  * concurrency, max_tokens, temperature, top_p, stop, seed, timeout,
@@ -79,6 +79,7 @@ struct outcome {
 	double *scores; /* n_scores (owned) */
 	size_t n_scores;
 	char *error;  /* (owned) */
+	int unusable; /* the answer itself is faulty: not to be kept in the cache */
 	json_t *meta; /* attached to the sample as "response" */
 };
 
@@ -593,6 +594,7 @@ static void read_answer(struct oa *m, const struct benchtop_example *ex, const c
 	if (!resp || !json_is_object(resp)) {
 		o->error = xasprintf("the server's answer is not a JSON object: %s",
 		                     resp ? "another JSON value" : jerr.text);
+		o->unusable = 1;
 		json_decref(resp);
 		return;
 	}
@@ -624,6 +626,7 @@ static void read_answer(struct oa *m, const struct benchtop_example *ex, const c
 					o->choice = (int64_t)best;
 			} else {
 				o->error = why;
+				o->unusable = 1;
 				why = NULL;
 			}
 		}
@@ -636,6 +639,7 @@ static void read_answer(struct oa *m, const struct benchtop_example *ex, const c
 	text = answer_text(m, resp, o->meta, &why);
 	if (!text) {
 		o->error = why;
+		o->unusable = 1;
 		json_decref(resp);
 		return;
 	}
@@ -694,6 +698,8 @@ static int check_loglik(struct oa *m)
 		if (read_logliks(m, resp, "Hello,", conts, 1, &ll, &why) != 0) {
 			rc = failf(m, "%s", why);
 			free(why);
+			/* Not kept: a server that gains log-probabilities is asked again. */
+			oa_net_forget(m->net, &r);
 		}
 		json_decref(resp);
 	}
@@ -956,6 +962,8 @@ static int predict(void *inst, const struct benchtop_example *ex, size_t n,
 			o[i].error = strdup(reqs[i].error);
 		else
 			read_answer(m, &ex[i], ctx[i], &reqs[i], &o[i]);
+		if (o[i].unusable)
+			oa_net_forget(m->net, &reqs[i]);
 		annotate(m, &ex[i], &reqs[i], o[i].meta);
 		if (m->task->type == BENCHTOP_TASK_CLASSIFICATION && !o[i].error)
 			need += o[i].n_scores * sizeof(double);

@@ -71,6 +71,13 @@ void oa_net_key(const struct oa_net *net, struct oa_request *r);
  */
 void oa_net_run(struct oa_net *net, struct oa_request *reqs, size_t n);
 
+/*
+ * Drop r's answer from the cache: the server said 200, but with nothing
+ * the plugin can use (not JSON, no choices, no log-probabilities), so the
+ * question is asked again next time instead of failing from the cache.
+ */
+void oa_net_forget(struct oa_net *net, const struct oa_request *r);
+
 /* Free what oa_net_run and the caller put in r. */
 void oa_request_release(struct oa_request *r);
 

@@ -213,6 +213,10 @@ expect_rc 3 run "$SUITE" --task pick -m openai -p "base_url=$B" -p model=no-prom
 expect_err "returned no log-probabilities for the prompt"
 expect_err "-p mc=generate"
 [ "$(q 'SELECT count(*) FROM runs')" = "$runs" ] || fail "a run was left behind"
+# That answer is not kept in the cache: the server is asked again.
+probes=$(counter "$URL_main" probes)
+expect_rc 3 run "$SUITE" --task pick -m openai -p "base_url=$B" -p model=no-prompt-logprobs
+[ "$(counter "$URL_main" probes)" = $((probes + 1)) ] || fail "an unusable answer should not be cached"
 expect_rc 3 run "$SUITE" --task pick -m openai -p "base_url=$B" -p model=test-model -p api=chat
 expect_err "-p api=chat cannot score choices"
 ok "no prompt log-probabilities: exit 3 before anything is written, naming -p mc=generate"
